@@ -1,0 +1,87 @@
+# The workshop's front door. Every target is a thin wrapper over `go` and the kit's
+# own tool (tools/kit); `make help` lists them.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+KIT := go run ./tools/kit
+STAGES := 1 2 3
+
+# SQLite needs a C compiler for mattn/go-sqlite3 (cgo). Without one, the kit builds
+# with the pure-Go driver instead (modernc.org/sqlite). Set CGO_ENABLED=0 to force it.
+CC ?= cc
+CGO_ENABLED ?= $(shell command -v $(CC) >/dev/null 2>&1 && $(CC) --version >/dev/null 2>&1 && echo 1 || echo 0)
+export CGO_ENABLED
+# -race needs cgo.
+RACE := $(if $(filter 1,$(CGO_ENABLED)),-race,)
+
+.PHONY: help setup doctor test check-stages verify test-tools lint embed-check gen demo status hint bench slides $(addprefix test-stage,$(STAGES)) $(addprefix run-stage,$(STAGES)) $(addprefix reset-stage,$(STAGES)) $(addprefix diff-stage,$(STAGES))
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 22
+
+setup: ## download modules and build everything once; afterwards all works offline
+	go mod download
+	go build ./...
+	go test -count=1 -run '^$$' ./... >/dev/null
+	go build -o /dev/null honnef.co/go/tools/cmd/staticcheck
+	@if [ "$(CGO_ENABLED)" = 1 ]; then CGO_ENABLED=0 go build ./... && CGO_ENABLED=0 go test -count=1 -run '^$$' ./exercises_test/... >/dev/null; fi
+	@echo "setup done: try make doctor, then make test-stage1"
+
+doctor: ## check this machine: Go version, C compiler or pure-Go fallback, port, disk, modules
+	@$(KIT) doctor
+
+# --- the learner's loop -------------------------------------------------------
+
+test-stage%: ## run stage N's tests against your code in stages/ (e.g. make test-stage2)
+	@$(KIT) test $*
+
+run-stage%: ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution)
+	go run ./$(if $(SOLUTION),solutions,stages)/$$(ls $(if $(SOLUTION),solutions,stages) | grep '^0$*-')/cmd/server $(ARGS)
+
+status: ## which tasks pass, stage by stage
+	@$(KIT) status
+
+hint: ## a hint for a task: make hint TASK=2.3 [LEVEL=2]
+	@$(KIT) hint "$(TASK)" "$(LEVEL)"
+
+reset-stage%: ## restore stage N's starter (your files are backed up under .data/backup)
+	@$(KIT) reset $*
+
+diff-stage%: ## what stage N's solution adds to stage N-1's
+	@$(KIT) diff $*
+
+# --- presenters -----------------------------------------------------------------
+
+demo: ## the latest stage's solution with a seeded story, on 127.0.0.1:8080
+	@$(KIT) demo
+
+slides: ## render the decks to HTML and PDF in slides/out (needs npm and chromium)
+	@bash tools/slides/render.sh
+
+bench: ## event store benchmarks beside a raw SQLite baseline, as ratios
+	go run ./tools/bench
+
+# --- the kit's self-check (CI runs this) ------------------------------------------
+
+test: check-stages test-tools verify embed-check lint ## everything: the README's test command
+	@echo "make test: all checks passed"
+
+check-stages: ## stages/ is exactly what the generator writes from solutions/
+	@$(KIT) check
+
+test-tools: ## unit tests of the kit's own tools and plumbing
+	go test $(RACE) -count=1 ./tools/... ./internal/...
+
+verify: ## task tests fail on starters and pass on solutions; known-wrong variants rejected
+	@$(KIT) verify
+
+embed-check: ## code on the slides is current with solutions/
+	@$(KIT) embed -check
+
+lint: ## go vet and staticcheck, clean
+	go vet ./...
+	go tool staticcheck ./solutions/... ./internal/... ./tools/... ./exercises_test/...
+
+gen: ## (kit maintainers) regenerate stages/ from solutions/
+	@$(KIT) gen

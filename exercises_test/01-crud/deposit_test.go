@@ -1,0 +1,56 @@
+package crud_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+)
+
+func Test1_1_DepositAddsToTheBalance(t *testing.T) {
+	c := spec.For(t, stage)
+	api := newAPI(t)
+	id := openAccount(c, api, "savings", 0)
+
+	c.Doing("deposit 2500 and then 1500 into a new savings account")
+	c.Status(api.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 2500}), http.StatusOK)
+	r := api.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 1500})
+	c.Status(r, http.StatusOK)
+	c.Equal(int64(4000), r.Int("balance"), "balance in the deposit's response")
+	c.Equal(int64(4000), account(c, api, id).Int("balance"), "balance read back with GET")
+	c.Equal(int64(3), r.Int("version"), "version (1 when opened, +1 per change)")
+}
+
+func Test1_1_DepositIntoAClosedAccountIsRefused(t *testing.T) {
+	c := spec.For(t, stage)
+	api := newAPI(t)
+	id := openAccount(c, api, "savings", 0)
+	c.Status(api.Post("/accounts/"+id+"/close", nil), http.StatusOK)
+
+	c.Doing("deposit 100 into a closed account")
+	r := api.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 100})
+	c.Status(r, http.StatusUnprocessableEntity)
+	c.Equal(int64(0), account(c, api, id).Int("balance"), "balance of the closed account")
+}
+
+func Test1_1_DepositIntoAnUnknownAccountIs404(t *testing.T) {
+	c := spec.For(t, stage)
+	api := newAPI(t)
+	c.Doing("deposit into an account id that was never opened")
+	r := api.Post("/accounts/0190c6a8-7d3e-7a1b-9c2d-3e4f5a6b7c8d/deposits", map[string]any{"amount": 100})
+	c.Status(r, http.StatusNotFound)
+}
+
+func Test1_1_ConcurrentDepositsLoseNothing(t *testing.T) {
+	c := spec.For(t, stage)
+	api := newAPI(t)
+	id := openAccount(c, api, "savings", 0)
+
+	c.Doing("40 deposits of 100 at the same moment")
+	statuses := concurrently(api, 40, "/accounts/"+id+"/deposits", map[string]any{"amount": 100})
+	c.That(statuses[200] == 40, "all 40 deposits accepted", describeStatuses(statuses))
+	got := account(c, api, id).Int("balance")
+	c.That(got == 4000, "balance 4000: every deposit counted once",
+		fmt.Sprintf("balance %d: %d deposits were lost (a read-modify-write lets two requests write over each other)", got, (4000-got)/100))
+}

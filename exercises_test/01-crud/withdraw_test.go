@@ -1,0 +1,60 @@
+package crud_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+)
+
+func Test1_2_WithdrawDownToTheOverdraftLimit(t *testing.T) {
+	c := spec.For(t, stage)
+	api := newAPI(t)
+	id := openAccount(c, api, "checking", 10000)
+
+	c.Doing("withdraw 10000 from a new checking account with an overdraft limit of 10000")
+	r := api.Post("/accounts/"+id+"/withdrawals", map[string]any{"amount": 10000})
+	c.Status(r, http.StatusOK)
+	c.Equal(int64(-10000), r.Int("balance"), "balance")
+
+	c.Doing("withdraw 1 more, one cent past the overdraft limit")
+	r = api.Post("/accounts/"+id+"/withdrawals", map[string]any{"amount": 1})
+	c.Status(r, http.StatusUnprocessableEntity)
+	c.Equal(int64(-10000), account(c, api, id).Int("balance"), "balance after the refused withdrawal")
+}
+
+func Test1_2_SavingsNeverGoBelowZero(t *testing.T) {
+	c := spec.For(t, stage)
+	api := newAPI(t)
+	id := openAccount(c, api, "savings", 0)
+
+	c.Doing("withdraw 1 from an empty savings account")
+	r := api.Post("/accounts/"+id+"/withdrawals", map[string]any{"amount": 1})
+	c.Status(r, http.StatusUnprocessableEntity)
+	c.Equal(int64(0), account(c, api, id).Int("balance"), "balance")
+}
+
+func Test1_2_WithdrawFromAClosedAccountIsRefused(t *testing.T) {
+	c := spec.For(t, stage)
+	api := newAPI(t)
+	id := openAccount(c, api, "checking", 10000)
+	c.Status(api.Post("/accounts/"+id+"/close", nil), http.StatusOK)
+
+	c.Doing("withdraw 100 from a closed checking account that still has an overdraft")
+	c.Status(api.Post("/accounts/"+id+"/withdrawals", map[string]any{"amount": 100}), http.StatusUnprocessableEntity)
+}
+
+func Test1_2_ConcurrentWithdrawalsNeverPassTheLimit(t *testing.T) {
+	c := spec.For(t, stage)
+	api := newAPI(t)
+	id := openAccount(c, api, "checking", 1000)
+
+	c.Doing("40 withdrawals of 100 at the same moment; the overdraft limit affords 10")
+	statuses := concurrently(api, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
+	acc := account(c, api, id)
+	c.That(statuses[200] == 10 && statuses[422] == 30, "10 accepted, 30 refused with 422", describeStatuses(statuses))
+	c.That(acc.Int("balance") == -1000, "balance -1000, exactly at the limit",
+		fmt.Sprintf("balance %d after %d accepted withdrawals: updates were lost", acc.Int("balance"), statuses[200]))
+	c.Equal(int64(11), acc.Int("version"), "version (1 + 10 accepted withdrawals)")
+}

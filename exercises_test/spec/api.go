@@ -1,0 +1,185 @@
+package spec
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
+)
+
+// OpenDB opens a fresh database file in the test's temporary folder.
+func OpenDB(t testing.TB) *sqlitedb.DB {
+	t.Helper()
+	db, err := sqlitedb.Open(filepath.Join(t.TempDir(), "bank.db"))
+	if err != nil {
+		t.Fatalf("opening a test database: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// ServerLog collects what the server logs, so a failure can show the error behind a 500.
+type ServerLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *ServerLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *ServerLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// NewServerLog returns a logger that writes into a ServerLog.
+func NewServerLog() (*slog.Logger, *ServerLog) {
+	l := &ServerLog{}
+	return slog.New(slog.NewTextHandler(l, nil)), l
+}
+
+// API calls a stage's HTTP handler in process, without a network.
+type API struct {
+	h   http.Handler
+	log *ServerLog
+}
+
+// NewAPI wraps a stage's handler; log is the ServerLog its logger writes to.
+func NewAPI(h http.Handler, log *ServerLog) *API { return &API{h: h, log: log} }
+
+// Response is what the API answered.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	log    string // the server's log at the time, shown when the status is 500
+}
+
+// Do sends one request. body is JSON-encoded unless it is a string (sent as is)
+// or nil. headers come in pairs: "X-User-ID", "ada".
+func (a *API) Do(method, path string, body any, headers ...string) Response {
+	if body == nil {
+		return a.rawDo(method, path, "", headers...)
+	}
+	data, ok := body.(string)
+	if !ok {
+		encoded, err := json.Marshal(body)
+		if err != nil {
+			panic(err) // a bug in the test itself
+		}
+		data = string(encoded)
+	}
+	return a.rawDo(method, path, data, append([]string{"Content-Type", "application/json"}, headers...)...)
+}
+
+// rawDo sends body as it is, with the given header pairs.
+func (a *API) rawDo(method, path, body string, headers ...string) Response {
+	req := httptest.NewRequestWithContext(context.Background(), method, path, strings.NewReader(body))
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	a.h.ServeHTTP(rec, req)
+	return Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes(), log: a.log.String()}
+}
+
+// Post is Do("POST", ...).
+func (a *API) Post(path string, body any, headers ...string) Response {
+	return a.Do(http.MethodPost, path, body, headers...)
+}
+
+// Get is Do("GET", ...).
+func (a *API) Get(path string, headers ...string) Response {
+	return a.Do(http.MethodGet, path, nil, headers...)
+}
+
+// JSON decodes the body into a map (numbers as json.Number, so cents stay exact).
+func (r Response) JSON() map[string]any {
+	m := map[string]any{}
+	dec := json.NewDecoder(bytes.NewReader(r.Body))
+	dec.UseNumber()
+	_ = dec.Decode(&m)
+	return m
+}
+
+// Decode decodes the body into v.
+func (r Response) Decode(v any) error { return json.Unmarshal(r.Body, v) }
+
+// Int reads a whole-number field of the JSON body (-1 << 62 when absent).
+func (r Response) Int(field string) int64 {
+	n, ok := r.JSON()[field].(json.Number)
+	if !ok {
+		return -1 << 62
+	}
+	v, err := n.Int64()
+	if err != nil {
+		return -1 << 62
+	}
+	return v
+}
+
+// String reads a string field of the JSON body.
+func (r Response) String(field string) string {
+	s, _ := r.JSON()[field].(string)
+	return s
+}
+
+// Describe says what came back, for a failure message. A 500 shows the server's
+// last logged error too, which is where an unfinished task's TODO error appears.
+func (r Response) Describe() string {
+	body := strings.TrimSpace(string(r.Body))
+	if len(body) > 300 {
+		body = body[:300] + "…"
+	}
+	s := fmt.Sprintf("%d %s %s", r.Status, http.StatusText(r.Status), body)
+	if r.Status >= 500 {
+		if line := lastError(r.log); line != "" {
+			s += "\nserver log: " + line
+		}
+	}
+	return s
+}
+
+func lastError(log string) string {
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], "level=ERROR") {
+			if j := strings.Index(lines[i], "error="); j >= 0 {
+				return lines[i][j+len("error="):]
+			}
+			return lines[i]
+		}
+	}
+	return ""
+}
+
+// Status fails the check unless the response has the wanted status.
+func (c *Check) Status(r Response, want int) {
+	c.t.Helper()
+	if r.Status != want {
+		if r.Status >= 500 && strings.Contains(lastError(r.log), "is not done yet") {
+			c.t.Fatal(c.stubAnswered(want, lastError(r.log)))
+		}
+		c.Fail(fmt.Sprintf("status %d %s", want, http.StatusText(want)), r.Describe())
+	}
+}
+
+// stubAnswered explains a 500 that an unfinished task's stub caused.
+func (c *Check) stubAnswered(want int, logged string) string {
+	msg := fmt.Sprintf("\n%s\n  Doing:    %s\n  Expected: status %d %s\n  Got:      500, because the stub still returns its TODO error:\n            %s",
+		c.title(), c.doing, want, http.StatusText(want), strings.Trim(logged, `"`))
+	return msg + c.pointers()
+}

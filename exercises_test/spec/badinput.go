@@ -1,0 +1,94 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+)
+
+// BadRequest is a request the API must refuse with a problem, writing nothing.
+type BadRequest struct {
+	Name        string
+	Method      string
+	Path        string
+	ContentType string // "" sends none
+	Body        string
+	Headers     []string
+	Want        int
+}
+
+// BadRequests lists malformed and invalid requests that every stage must refuse.
+// accountID is an existing, open account. None of them reaches an exercise, so
+// the starter passes them too.
+func BadRequests(accountID string) []BadRequest {
+	const js = "application/json"
+	open := func(name, body string, want int) BadRequest {
+		return BadRequest{Name: "open: " + name, Method: "POST", Path: "/accounts", ContentType: js, Body: body, Want: want}
+	}
+	valid := `"owner":"Ada","kind":"checking","currency":"EUR"`
+	cases := []BadRequest{
+		open("malformed JSON", `{"owner":`, 400),
+		open("not an object", `[1,2]`, 400),
+		open("two objects", `{`+valid+`}{}`, 400),
+		open("empty body", ``, 400),
+		open("owner is a number", `{"owner":5,"kind":"checking","currency":"EUR"}`, 400),
+		open("blank owner", `{"owner":"   ","kind":"checking","currency":"EUR"}`, 400),
+		open("owner too long", `{"owner":"`+strings.Repeat("a", 101)+`","kind":"checking","currency":"EUR"}`, 400),
+		open("control character in owner", `{"owner":"Ada\u0000","kind":"checking","currency":"EUR"}`, 400),
+		open("missing kind", `{"owner":"Ada","currency":"EUR"}`, 400),
+		open("unknown kind", `{"owner":"Ada","kind":"gold","currency":"EUR"}`, 400),
+		open("unknown currency", `{"owner":"Ada","kind":"checking","currency":"XXX"}`, 400),
+		open("lower-case currency", `{"owner":"Ada","kind":"checking","currency":"eur"}`, 400),
+		open("negative overdraft", `{`+valid+`,"overdraft_limit":-1}`, 400),
+		open("fractional overdraft", `{`+valid+`,"overdraft_limit":10.5}`, 400),
+		open("overdraft as a string", `{`+valid+`,"overdraft_limit":"100"}`, 400),
+		open("unknown field", `{`+valid+`,"balance":1000000}`, 400),
+		open("savings with an overdraft", `{"owner":"Ada","kind":"savings","currency":"EUR","overdraft_limit":100}`, 422),
+		open("overdraft above the cap", `{`+valid+`,"overdraft_limit":500001}`, 422),
+		{Name: "open: text/plain", Method: "POST", Path: "/accounts", ContentType: "text/plain", Body: `{` + valid + `}`, Want: 415},
+		{Name: "open: no content type", Method: "POST", Path: "/accounts", Body: `{` + valid + `}`, Want: 415},
+		{Name: "open: 100 KB body", Method: "POST", Path: "/accounts", ContentType: js, Body: `{"owner":"` + strings.Repeat("a", 100<<10) + `"}`, Want: 413},
+		{Name: "open: malformed correlation id", Method: "POST", Path: "/accounts", ContentType: js, Body: `{` + valid + `}`, Headers: []string{"X-Correlation-ID", "has spaces in it"}, Want: 400},
+		{Name: "get: malformed id", Method: "GET", Path: "/accounts/not-a-uuid", Want: 400},
+		{Name: "unknown route", Method: "GET", Path: "/nowhere", Want: 404},
+	}
+	for _, op := range []string{"deposits", "withdrawals"} {
+		path := "/accounts/" + accountID + "/" + op
+		amount := func(name, body string) BadRequest {
+			return BadRequest{Name: op + ": " + name, Method: "POST", Path: path, ContentType: js, Body: body, Want: 400}
+		}
+		cases = append(cases,
+			amount("zero", `{"amount":0}`),
+			amount("negative", `{"amount":-5}`),
+			amount("fraction", `{"amount":25.5}`),
+			amount("exponent", `{"amount":1e3}`),
+			amount("string", `{"amount":"25"}`),
+			amount("null", `{"amount":null}`),
+			amount("missing", `{}`),
+			amount("past int64", `{"amount":9223372036854775808}`),
+			amount("above the maximum", `{"amount":10000000001}`),
+			amount("unknown field", `{"amount":5,"currency":"USD"}`),
+			BadRequest{Name: op + ": malformed id", Method: "POST", Path: "/accounts/42/" + op, ContentType: js, Body: `{"amount":5}`, Want: 400},
+			BadRequest{Name: op + ": wrong content type", Method: "POST", Path: path, ContentType: "application/xml", Body: `<amount>5</amount>`, Want: 415},
+		)
+	}
+	return cases
+}
+
+// Send sends a BadRequest as it is (no JSON encoding).
+func (a *API) Send(b BadRequest) Response {
+	headers := append([]string{}, b.Headers...)
+	if b.ContentType != "" {
+		headers = append(headers, "Content-Type", b.ContentType)
+	}
+	return a.rawDo(b.Method, b.Path, b.Body, headers...)
+}
+
+// CheckRefused fails unless r is the wanted problem+json error.
+func (c *Check) CheckRefused(b BadRequest, r Response) {
+	c.t.Helper()
+	c.Doing("%s %s (%s)", b.Method, b.Path, b.Name)
+	c.Status(r, b.Want)
+	ct := r.Header.Get("Content-Type")
+	c.That(strings.HasPrefix(ct, "application/problem+json"), "Content-Type application/problem+json", fmt.Sprintf("Content-Type %q", ct))
+	c.That(r.Int("status") == int64(b.Want) && r.String("title") != "", "a problem body with status and title", string(r.Body))
+}

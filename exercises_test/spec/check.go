@@ -1,0 +1,125 @@
+// Package spec is the test support every stage's exercises share: failure messages
+// written for a learner, an HTTP client for the stage's API, and Given/When/Then
+// scenarios for aggregates.
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/go-es-workshop/kit/internal/exercise"
+	"github.com/go-es-workshop/kit/internal/tasks"
+	"github.com/stretchr/testify/assert"
+)
+
+// Check is the voice of one test. Every failure it reports names the task, what was
+// expected, what happened, the file to open and the hint command.
+type Check struct {
+	t     testing.TB
+	task  tasks.Task
+	stage string // "01-crud"
+	doing string
+}
+
+var taskTestName = regexp.MustCompile(`^Test(\d+)_(\d+)_`)
+
+// For starts the checks of test t. A test named Test2_3_... checks task 2.3 (its
+// details come from tasks.md beside the test); TestGuard_... checks behaviour the
+// starter already has.
+func For(t testing.TB, stageSlug string) *Check {
+	t.Helper()
+	c := &Check{t: t, stage: stageSlug}
+	m := taskTestName.FindStringSubmatch(t.Name())
+	if m == nil {
+		return c
+	}
+	list, err := tasks.Load("tasks.md")
+	if err != nil {
+		t.Fatalf("reading tasks.md beside the tests: %v", err)
+	}
+	task, ok := tasks.Find(list, m[1]+"."+m[2])
+	if !ok {
+		t.Fatalf("tasks.md has no task %s.%s for %s", m[1], m[2], t.Name())
+	}
+	c.task = task
+	return c
+}
+
+// Doing says what the test is doing now; failures quote it.
+func (c *Check) Doing(format string, args ...any) {
+	c.doing = fmt.Sprintf(format, args...)
+}
+
+// Fail stops the test with expected-versus-got, in plain words.
+func (c *Check) Fail(expected, got string) {
+	c.t.Helper()
+	c.t.Fatal(c.message(expected, got))
+}
+
+// That fails with expected/got unless ok.
+func (c *Check) That(ok bool, expected, got string) {
+	c.t.Helper()
+	if !ok {
+		c.Fail(expected, got)
+	}
+}
+
+// Equal fails unless want and got are equal (as testify compares them).
+func (c *Check) Equal(want, got any, what string) {
+	c.t.Helper()
+	if !assert.ObjectsAreEqual(want, got) {
+		c.Fail(fmt.Sprintf("%s = %v", what, want), fmt.Sprintf("%s = %v", what, got))
+	}
+}
+
+// NoError fails if err is not nil. An unfinished task's stub error says so plainly.
+func (c *Check) NoError(err error, what string) {
+	c.t.Helper()
+	if err == nil {
+		return
+	}
+	if todo, ok := exercise.IsTodo(err); ok {
+		c.t.Fatal(c.notDone(todo))
+	}
+	c.Fail(what+" succeeds", "error: "+err.Error())
+}
+
+func (c *Check) message(expected, got string) string {
+	var b strings.Builder
+	b.WriteString("\n" + c.title() + "\n")
+	if c.doing != "" {
+		fmt.Fprintf(&b, "  Doing:    %s\n", c.doing)
+	}
+	fmt.Fprintf(&b, "  Expected: %s\n", indentRest(expected, 12))
+	fmt.Fprintf(&b, "  Got:      %s", indentRest(got, 12))
+	b.WriteString(c.pointers())
+	return b.String()
+}
+
+// title names the task, or says that a guard broke.
+func (c *Check) title() string {
+	if c.task.ID == "" {
+		return "This worked in the starter; a change broke it."
+	}
+	return fmt.Sprintf("Task %s · %s", c.task.ID, c.task.Title)
+}
+
+// pointers tells a learner where to look next.
+func (c *Check) pointers() string {
+	if c.task.ID == "" {
+		return ""
+	}
+	return fmt.Sprintf("\n  Open:     stages/%s/%s (look for TODO(%s))\n  Hint:     make hint TASK=%s", c.stage, c.task.File, c.task.ID, c.task.ID)
+}
+
+func (c *Check) notDone(todo *exercise.TodoError) string {
+	return fmt.Sprintf("\nTask %s is not done yet: its stub still returns the TODO error.\n  Doing:    %s\n  Open:     %s (look for TODO(%s))\n  Hint:     make hint TASK=%s",
+		todo.Task, c.doing, todo.File, todo.Task, todo.Task)
+}
+
+// indentRest indents every line after the first so multi-line values line up.
+func indentRest(s string, n int) string {
+	return strings.ReplaceAll(s, "\n", "\n"+strings.Repeat(" ", n))
+}

@@ -1,0 +1,110 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+)
+
+// MaxBodyBytes caps a request body. Commands are tiny; anything larger is a mistake or abuse.
+const MaxBodyBytes = 64 << 10
+
+// DecodeJSON reads the request body into dst, strictly: the content type must be JSON,
+// the body one JSON object of at most MaxBodyBytes, with no unknown fields and no
+// trailing data. Every failure is a *Problem (400, 413 or 415) that says what is wrong,
+// so a handler can return it as it is.
+func DecodeJSON(c echo.Context, dst any) error {
+	if err := requireJSON(c.Request()); err != nil {
+		return err
+	}
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, MaxBodyBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeProblem(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return decodeProblem(err)
+		}
+		return NewProblem(http.StatusBadRequest, "the body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+func requireJSON(r *http.Request) error {
+	ct := r.Header.Get(echo.HeaderContentType)
+	if ct == "" {
+		return NewProblem(http.StatusUnsupportedMediaType, "send the body as JSON with Content-Type: application/json")
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return Problemf(http.StatusUnsupportedMediaType, "Content-Type %q is not JSON; use application/json", ct)
+	}
+	return nil
+}
+
+func decodeProblem(err error) *Problem {
+	var (
+		syntax   *json.SyntaxError
+		typeErr  *json.UnmarshalTypeError
+		tooLarge *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &tooLarge):
+		return Problemf(http.StatusRequestEntityTooLarge, "the body is larger than %d bytes", MaxBodyBytes)
+	case errors.Is(err, io.EOF):
+		return NewProblem(http.StatusBadRequest, "the body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return NewProblem(http.StatusBadRequest, "the body is cut off: malformed JSON")
+	case errors.As(err, &syntax):
+		return Problemf(http.StatusBadRequest, "malformed JSON at byte %d: %v", syntax.Offset, err)
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return Problemf(http.StatusBadRequest, "the body must be a JSON object, not a %s", typeErr.Value)
+		}
+		return Problemf(http.StatusBadRequest, "field %q must be %s, got %s", typeErr.Field, describe(typeErr), typeErr.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return Problemf(http.StatusBadRequest, "%s is not part of this command", strings.TrimPrefix(err.Error(), "json: "))
+	default:
+		return Problemf(http.StatusBadRequest, "malformed JSON: %v", err)
+	}
+}
+
+// describe names the expected JSON type in a learner's words. Integer fields get a
+// reminder about money: fractions and exponents are refused, not rounded.
+func describe(e *json.UnmarshalTypeError) string {
+	switch e.Type.Kind().String() {
+	case "int", "int8", "int16", "int32", "int64":
+		return "a whole number in range (money is integer minor units, e.g. cents)"
+	case "string":
+		return "a string"
+	default:
+		return "a " + e.Type.String()
+	}
+}
+
+// PathUUID parses the path parameter name as a UUID; anything else is a 400.
+func PathUUID(c echo.Context, name string) (uuid.UUID, error) {
+	raw := c.Param(name)
+	id, err := uuid.Parse(raw)
+	if err != nil || len(raw) != 36 {
+		return uuid.Nil, Problemf(http.StatusBadRequest, "%s %q is not a UUID like 0190c6a8-7d3e-7a1b-9c2d-3e4f5a6b7c8d", name, raw)
+	}
+	return id, nil
+}
+
+// Fields reports a validation failure on named fields as one 400 problem.
+func Fields(problems ...string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return NewProblem(http.StatusBadRequest, strings.Join(problems, "; "))
+}

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// testResult is one top-level test of a `go test -json` run.
+type testResult struct {
+	Name   string
+	Passed bool
+	Output string
+}
+
+// testRun is the outcome of one `go test -json` invocation.
+type testRun struct {
+	Tests     map[string]*testResult
+	BuildFail string // compiler output when the package did not build
+	Panicked  bool
+}
+
+// goTestOptions select what a run tests against and how.
+type goTestOptions struct {
+	Overlay string   // -overlay file: stage files replaced by solution (or variant) files
+	Race    bool     // -race (only where cgo works)
+	Run     string   // -run pattern
+	Env     []string // extra environment, e.g. CGO_ENABLED=0
+}
+
+// goTest runs one package's tests and collects per-test results.
+func goTest(pkg string, opt goTestOptions) (testRun, error) {
+	args := []string{"test", "-json", "-count=1", "-timeout=180s"}
+	if opt.Overlay != "" {
+		args = append(args, "-overlay="+opt.Overlay)
+	}
+	if opt.Race {
+		args = append(args, "-race")
+	}
+	if opt.Run != "" {
+		args = append(args, "-run="+opt.Run)
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
+	cmd.Env = append(os.Environ(), opt.Env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, _ := cmd.Output() // a failing test exits non-zero; the JSON says which
+	run := testRun{Tests: map[string]*testResult{}}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	var buildOutput strings.Builder
+	for sc.Scan() {
+		var ev struct {
+			Action, Test, Output string
+		}
+		if json.Unmarshal(sc.Bytes(), &ev) != nil {
+			continue
+		}
+		if ev.Action == "build-output" {
+			buildOutput.WriteString(ev.Output)
+		}
+		if strings.Contains(ev.Output, "panic: ") && !strings.Contains(ev.Output, "panic: test timed out") {
+			run.Panicked = true
+		}
+		if ev.Test == "" || strings.Contains(ev.Test, "/") {
+			if ev.Test != "" {
+				top := strings.SplitN(ev.Test, "/", 2)[0]
+				if r := run.Tests[top]; r != nil && ev.Action == "output" {
+					r.Output += ev.Output
+				}
+			}
+			continue
+		}
+		r := run.Tests[ev.Test]
+		if r == nil {
+			r = &testResult{Name: ev.Test}
+			run.Tests[ev.Test] = r
+		}
+		switch ev.Action {
+		case "output":
+			r.Output += ev.Output
+		case "pass":
+			r.Passed = true
+		case "fail":
+			r.Passed = false
+		}
+	}
+	if len(run.Tests) == 0 {
+		msg := strings.TrimSpace(buildOutput.String() + stderr.String())
+		if msg == "" {
+			msg = "no tests ran"
+		}
+		run.BuildFail = msg
+	}
+	return run, nil
+}
+
+// sortedNames lists a run's test names in order.
+func (r testRun) sortedNames() []string {
+	names := make([]string, 0, len(r.Tests))
+	for n := range r.Tests {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Test names say what they are: Test2_3_Something checks task 2.3; TestGuard_Something
+// checks behaviour that is already there (it must pass on starter and solution alike).
+var taskTestName = regexp.MustCompile(`^Test(\d+)_(\d+)_`)
+
+// taskOfTest returns "2.3" for Test2_3_..., or "" for a guard test.
+func taskOfTest(name string) string {
+	m := taskTestName.FindStringSubmatch(name)
+	if m == nil {
+		return ""
+	}
+	return m[1] + "." + m[2]
+}
+
+// writeOverlay writes a go build -overlay file that replaces every file of stage s's
+// starter with the solution's, and each file in replace (stage-relative name -> path)
+// with the given path.
+func writeOverlay(s stage, file string, replace map[string]string) error {
+	g, err := generate(s)
+	if err != nil {
+		return err
+	}
+	o := struct{ Replace map[string]string }{Replace: map[string]string{}}
+	for rel := range g.Files {
+		if !strings.HasSuffix(rel, ".go") || strings.Contains(rel, "/") {
+			continue // the tests import the stage's root package only
+		}
+		starter, err := filepath.Abs(filepath.Join(s.StarterDir(), filepath.FromSlash(rel)))
+		if err != nil {
+			return err
+		}
+		solution, _ := filepath.Abs(filepath.Join(s.SolutionDir(), filepath.FromSlash(rel)))
+		if r, ok := replace[rel]; ok {
+			solution = r
+		}
+		o.Replace[starter] = solution
+	}
+	data, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, data, 0o644)
+}
+
+// runOverlay is `kit overlay N FILE`, for running any go command against a solution.
+func runOverlay(args []string) error {
+	if len(args) != 2 {
+		return fmt.Errorf("usage: kit overlay N FILE")
+	}
+	s, err := stageByArg(args[0])
+	if err != nil {
+		return err
+	}
+	return writeOverlay(s, args[1], nil)
+}
+
+// cgoWorks reports whether this machine can build with cgo (and so use -race).
+func cgoWorks() bool {
+	out, err := exec.Command("go", "env", "CGO_ENABLED").Output()
+	return err == nil && strings.TrimSpace(string(out)) == "1"
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// taskProgress is how far a learner got with one task.
+type taskProgress struct {
+	Task          task
+	Passed, Total int
+}
+
+func (p taskProgress) Done() bool { return p.Total > 0 && p.Passed == p.Total }
+
+// progress runs stage s's tests against the learner's starter folder.
+func progress(s stage) ([]taskProgress, testRun, error) {
+	tasks, err := loadTasks(s)
+	if err != nil {
+		return nil, testRun{}, err
+	}
+	run, err := goTest(s.TestPkg(), goTestOptions{})
+	if err != nil {
+		return nil, run, err
+	}
+	out := make([]taskProgress, len(tasks))
+	for i, t := range tasks {
+		out[i].Task = t
+		for name, r := range run.Tests {
+			if taskOfTest(name) == t.ID {
+				out[i].Total++
+				if r.Passed {
+					out[i].Passed++
+				}
+			}
+		}
+	}
+	return out, run, nil
+}
+
+// runLearnerTest is `make test-stageN`: the failures first, in full, then a short
+// summary that says what to do next.
+func runLearnerTest(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("usage: kit test N")
+	}
+	s, err := stageByArg(args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Running stage %d's tests against %s/ ...\n\n", s.Number, s.StarterDir())
+	tasks, run, err := progress(s)
+	if err != nil {
+		return err
+	}
+	if run.BuildFail != "" {
+		fmt.Printf("Your code in %s does not compile yet:\n\n%s\n\nFix the first error above, then run make test-stage%d again.\n", s.StarterDir(), run.BuildFail, s.Number)
+		return fmt.Errorf("stage %d does not build", s.Number)
+	}
+	var brokenGuards []string
+	for _, name := range run.sortedNames() {
+		r := run.Tests[name]
+		if r.Passed {
+			continue
+		}
+		fmt.Print(r.Output, "\n")
+		if taskOfTest(name) == "" {
+			brokenGuards = append(brokenGuards, name)
+		}
+	}
+	printSummary(s, tasks, brokenGuards)
+	if !allDone(tasks) || len(brokenGuards) > 0 {
+		os.Exit(1)
+	}
+	return nil
+}
+
+func printSummary(s stage, tasks []taskProgress, brokenGuards []string) {
+	fmt.Printf("──── Stage %d · %s ────\n", s.Number, s.Slug)
+	var next *taskProgress
+	for i, p := range tasks {
+		mark := "✗"
+		if p.Done() {
+			mark = "✓"
+		} else if next == nil {
+			next = &tasks[i]
+		}
+		fmt.Printf("  %s %s %-52s %d/%d tests\n", mark, p.Task.ID, p.Task.Title, p.Passed, p.Total)
+	}
+	if len(brokenGuards) > 0 {
+		fmt.Printf("\n  These tests passed on the starter and fail now, so a change broke something that worked:\n    %s\n", strings.Join(brokenGuards, "\n    "))
+	}
+	switch {
+	case next != nil:
+		fmt.Printf("\n  Next: task %s, in %s/%s (look for TODO(%s)).\n  Stuck? make hint TASK=%s\n",
+			next.Task.ID, s.StarterDir(), next.Task.File, next.Task.ID, next.Task.ID)
+	case len(brokenGuards) == 0:
+		fmt.Printf("\n  Stage %d done. Compare with the solution: make diff-stage%d shows what the stage added; solutions/%s is the reference.\n",
+			s.Number, s.Number, s.Slug)
+	}
+}
+
+func allDone(tasks []taskProgress) bool {
+	for _, p := range tasks {
+		if !p.Done() {
+			return false
+		}
+	}
+	return true
+}
+
+// runStatus prints a grid of every stage's tasks.
+func runStatus(args []string) error {
+	list, err := stages()
+	if err != nil {
+		return err
+	}
+	fmt.Println("stage               tasks")
+	for _, s := range list {
+		tasks, run, err := progress(s)
+		if err != nil {
+			return err
+		}
+		cells := make([]string, len(tasks))
+		done := 0
+		for i, p := range tasks {
+			mark := "·"
+			if p.Done() {
+				mark = "✓"
+				done++
+			}
+			cells[i] = p.Task.ID + " " + mark
+		}
+		note := fmt.Sprintf("%d/%d done", done, len(tasks))
+		if run.BuildFail != "" {
+			note = "does not compile: make test-stage" + fmt.Sprint(s.Number)
+		}
+		fmt.Printf("%-19s %s   %s\n", s.Slug, strings.Join(cells, "  "), note)
+	}
+	fmt.Println("\n✓ done  · to do        make test-stageN runs one stage; make hint TASK=N.k helps")
+	return nil
+}

@@ -1,0 +1,56 @@
+// Command kit is the workshop's own tool: it generates the starter stages from the
+// solutions, checks the kit (make test), and serves learners and presenters
+// (status, hint, reset, diff, doctor, demo). The Makefile is its front door.
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+type command struct {
+	usage string
+	run   func(args []string) error
+}
+
+var commands = map[string]command{
+	"gen":     {"gen [N]                 write stages/ from solutions/ (all stages, or stage N)", runGen},
+	"check":   {"check                   fail if stages/ differs from what gen would write", runCheckStages},
+	"verify":  {"verify [N]              task tests fail on starters and pass on solutions; known-wrong variants are caught", runVerify},
+	"test":    {"test N                  run stage N's tests against your code and show what is left", runLearnerTest},
+	"status":  {"status                  a grid of tasks done, per stage", runStatus},
+	"hint":    {"hint TASK [LEVEL]       a hint for a task (levels 1-3)", runHint},
+	"reset":   {"reset N                 restore stage N's starter (your files are backed up first)", runReset},
+	"diff":    {"diff N                  what stage N's solution adds to stage N-1's", runDiff},
+	"doctor":  {"doctor                  check this machine for the workshop", runDoctor},
+	"demo":    {"demo [-addr A]          run the latest stage's solution with a seeded story", runDemo},
+	"embed":   {"embed [-check]          refresh (or check) code embedded in slides/", runEmbed},
+	"overlay": {"overlay N FILE          write a go build -overlay file mapping stage N to its solution", runOverlay},
+}
+
+func main() {
+	if len(os.Args) < 2 || commands[os.Args[1]].run == nil {
+		usage()
+		os.Exit(2)
+	}
+	if err := commands[os.Args[1]].run(os.Args[2:]); err != nil {
+		fmt.Fprintln(os.Stderr, "kit "+os.Args[1]+": "+err.Error())
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("usage: go run ./tools/kit COMMAND\n\n")
+	for _, name := range names {
+		b.WriteString("  " + commands[name].usage + "\n")
+	}
+	fmt.Fprint(os.Stderr, b.String())
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// minVariants is how many known-wrong variants each stage must reject at least.
+func minVariants(stageNum int) int {
+	if stageNum == 1 {
+		return 2
+	}
+	return 3
+}
+
+// runVerify is the heart of `make test`: for each stage it proves that every task
+// test fails on the starter and passes on the solution, that every guard test
+// passes on both, that every task has a test, and that the tests reject each
+// known-wrong variant.
+func runVerify(args []string) error {
+	list, err := selectStages(args)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "kit-verify-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	race := cgoWorks()
+	var problems []string
+	for _, s := range list {
+		p, err := verifyStage(s, tmp, race)
+		if err != nil {
+			return err
+		}
+		problems = append(problems, p...)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+func verifyStage(s stage, tmp string, race bool) ([]string, error) {
+	var problems []string
+	fail := func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf("stage %d: ", s.Number)+fmt.Sprintf(format, args...))
+	}
+	tasks, err := loadTasks(s)
+	if err != nil {
+		return nil, err
+	}
+	g, err := generate(s)
+	if err != nil {
+		return nil, err
+	}
+	checkTasksCut(tasks, g.Cut, fail)
+
+	starter, err := goTest(s.TestPkg(), goTestOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if starter.BuildFail != "" {
+		fail("the starter's tests do not build:\n%s", starter.BuildFail)
+		return problems, nil
+	}
+	if starter.Panicked {
+		fail("a test panicked on the starter: a stub must return an error, never panic")
+	}
+	overlay := filepath.Join(tmp, s.Slug+"-solution.json")
+	if err := writeOverlay(s, overlay, nil); err != nil {
+		return nil, err
+	}
+	solution, err := goTest(s.TestPkg(), goTestOptions{Overlay: overlay, Race: race})
+	if err != nil {
+		return nil, err
+	}
+	if solution.BuildFail != "" {
+		fail("the tests do not build against the solution:\n%s", solution.BuildFail)
+		return problems, nil
+	}
+	tested := checkTestOutcomes(tasks, starter, solution, race, fail)
+	for _, t := range tasks {
+		if tested[t.ID] == 0 {
+			fail("task %s has no task test (name one Test%s_...)", t.ID, strings.ReplaceAll(t.ID, ".", "_"))
+		}
+	}
+	if race {
+		pure, err := goTest(s.TestPkg(), goTestOptions{Overlay: overlay, Env: []string{"CGO_ENABLED=0"}})
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range solution.sortedNames() {
+			if r := pure.Tests[name]; r == nil || !r.Passed {
+				fail("%s fails on the solution with CGO_ENABLED=0 (pure-Go SQLite)%s", name, pure.BuildFail)
+			}
+		}
+	}
+	nVariants, err := checkVariants(s, tmp, solution, fail)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("stage %d %-22s tasks %d  tests %d (task %d, guard %d)  known-wrong variants rejected %d  race %v  pure-Go %v\n",
+		s.Number, s.Slug, len(tasks), len(solution.Tests), sum(tested), len(solution.Tests)-sum(tested), nVariants, race, race)
+	return problems, nil
+}
+
+// checkTasksCut compares the tasks in tasks.md with the exercise regions cut.
+func checkTasksCut(tasks []task, cut []string, fail func(string, ...any)) {
+	for _, t := range tasks {
+		if !slices.Contains(cut, t.ID) {
+			fail("task %s is in tasks.md but no //exercise:begin %s region is cut from the solution", t.ID, t.ID)
+		}
+	}
+	for _, id := range slices.Compact(slices.Clone(cut)) {
+		if !slices.ContainsFunc(tasks, func(t task) bool { return t.ID == id }) {
+			fail("exercise %s is cut from the solution but has no entry (and hints) in tasks.md", id)
+		}
+	}
+}
+
+var guardName = regexp.MustCompile(`^TestGuard_`)
+
+// checkTestOutcomes applies the task/guard rules and counts task tests per task.
+func checkTestOutcomes(tasks []task, starter, solution testRun, race bool, fail func(string, ...any)) map[string]int {
+	tested := map[string]int{}
+	for _, name := range solution.sortedNames() {
+		onSolution := solution.Tests[name]
+		onStarter := starter.Tests[name]
+		id := taskOfTest(name)
+		switch {
+		case id == "" && !guardName.MatchString(name):
+			fail("%s: name a test Test<stage>_<task>_... (task test) or TestGuard_... (guard test)", name)
+		case !onSolution.Passed:
+			fail("%s fails on the solution (race detector: %v):\n%s", name, race, indent(onSolution.Output))
+		case id == "" && (onStarter == nil || !onStarter.Passed):
+			fail("guard %s must pass on the starter too", name)
+		case id != "" && !slices.ContainsFunc(tasks, func(t task) bool { return t.ID == id }):
+			fail("%s tests task %s, which tasks.md does not have", name, id)
+		case id != "" && onStarter != nil && onStarter.Passed:
+			fail("task test %s passes on the starter: it cannot tell a solved task from an unsolved one", name)
+		case id != "" && onStarter != nil && !strings.Contains(onStarter.Output, "make hint TASK="+id):
+			fail("task test %s fails on the starter without naming `make hint TASK=%s`", name, id)
+		}
+		if id != "" {
+			tested[id]++
+		}
+	}
+	return tested
+}
+
+// checkVariants applies each known-wrong variant and requires its caught-by tests to fail.
+func checkVariants(s stage, tmp string, solution testRun, fail func(string, ...any)) (int, error) {
+	variants, err := loadVariants(s)
+	if err != nil {
+		return 0, err
+	}
+	if len(variants) < minVariants(s.Number) {
+		fail("%d known-wrong variants in %s/known-wrong, want at least %d", len(variants), s.TestDir(), minVariants(s.Number))
+	}
+	rejected := 0
+	for _, v := range variants {
+		patched, err := v.apply(s, tmp)
+		if err != nil {
+			return 0, err
+		}
+		overlay := filepath.Join(tmp, s.Slug+"-"+v.Name+".json")
+		if err := writeOverlay(s, overlay, patched); err != nil {
+			return 0, err
+		}
+		run, err := goTest(s.TestPkg(), goTestOptions{Overlay: overlay, Run: "^(" + strings.Join(v.CaughtBy, "|") + ")$"})
+		if err != nil {
+			return 0, err
+		}
+		if run.BuildFail != "" {
+			fail("known-wrong %s does not build:\n%s", v.Name, indent(run.BuildFail))
+			continue
+		}
+		caught := true
+		for _, name := range v.CaughtBy {
+			r := run.Tests[name]
+			switch {
+			case solution.Tests[name] == nil:
+				fail("known-wrong %s names %s, which is not a test of this stage", v.Name, name)
+				caught = false
+			case r == nil || r.Passed:
+				fail("known-wrong %s passes %s: the test is too weak (%s)", v.Name, name, firstLine(v.Why))
+				caught = false
+			}
+		}
+		if caught {
+			rejected++
+		}
+	}
+	return rejected, nil
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
+
+func firstLine(s string) string { return strings.SplitN(s, "\n", 2)[0] }
