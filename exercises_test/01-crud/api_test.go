@@ -2,9 +2,7 @@ package crud_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"sync"
 	"testing"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
@@ -45,36 +43,4 @@ func account(c *spec.Check, api *spec.API, id string) spec.Response {
 	r := api.Get("/accounts/" + id)
 	c.Status(r, http.StatusOK)
 	return r
-}
-
-// concurrently sends n copies of one request at once and counts the statuses.
-func concurrently(api *spec.API, n int, path string, body any) map[int]int {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	statuses := map[int]int{}
-	start := make(chan struct{})
-	for range n {
-		wg.Go(func() {
-			<-start
-			r := api.Post(path, body)
-			mu.Lock()
-			statuses[r.Status]++
-			mu.Unlock()
-		})
-	}
-	close(start)
-	wg.Wait()
-	return statuses
-}
-
-func describeStatuses(m map[int]int) string {
-	return fmt.Sprintf("%d × 200 OK, %d × 422, %d × 500, others %d", m[200], m[422], m[500], total(m)-m[200]-m[422]-m[500])
-}
-
-func total(m map[int]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
 }

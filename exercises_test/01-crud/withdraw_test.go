@@ -51,9 +51,9 @@ func Test1_2_ConcurrentWithdrawalsNeverPassTheLimit(t *testing.T) {
 	id := openAccount(c, api, "checking", 1000)
 
 	c.Doing("40 withdrawals of 100 at the same moment; the overdraft limit affords 10")
-	statuses := concurrently(api, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
+	statuses := api.Concurrently(40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
 	acc := account(c, api, id)
-	c.That(statuses[200] == 10 && statuses[422] == 30, "10 accepted, 30 refused with 422", describeStatuses(statuses))
+	c.That(statuses[200] == 10 && statuses[422] == 30, "10 accepted, 30 refused with 422", statuses.String())
 	c.That(acc.Int("balance") == -1000, "balance -1000, exactly at the limit",
 		fmt.Sprintf("balance %d after %d accepted withdrawals: updates were lost", acc.Int("balance"), statuses[200]))
 	c.Equal(int64(11), acc.Int("version"), "version (1 + 10 accepted withdrawals)")

@@ -139,12 +139,17 @@ func tidyImports(name string, src []byte, cut bool) ([]byte, error) {
 	}
 	astutil.AddImport(fset, f, modulePath+"/internal/exercise")
 	used := usedPackageNames(f)
+	var unused []*ast.ImportSpec
 	for _, imp := range f.Imports {
 		path, _ := strconv.Unquote(imp.Path.Value)
 		local := importName(imp, path)
 		if local != "_" && local != "." && !used[local] {
-			astutil.DeleteNamedImport(fset, f, nameOf(imp), path)
+			unused = append(unused, imp)
 		}
+	}
+	for _, imp := range unused {
+		path, _ := strconv.Unquote(imp.Path.Value)
+		astutil.DeleteNamedImport(fset, f, nameOf(imp), path)
 	}
 	var buf bytes.Buffer
 	if err := format.Node(&buf, fset, f); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -42,6 +43,7 @@ func generate(s stage) (generated, error) {
 		return nil
 	})
 	sort.Strings(g.Cut)
+	g.Cut = slices.Compact(g.Cut)
 	return g, err
 }
 

@@ -1,4 +1,4 @@
-// Command server runs stage 1's HTTP API.
+// Command server runs this stage's HTTP API on loopback until SIGINT or SIGTERM.
 package main
 
 import (
@@ -18,7 +18,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on (loopback by default)")
-	dbPath := flag.String("db", ".data/01-crud.db", "SQLite database file, created if missing")
+	dbPath := flag.String("db", ".data/"+bank.Stage.Slug+".db", "SQLite database file, created if missing")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))

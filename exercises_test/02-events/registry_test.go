@@ -1,0 +1,58 @@
+package events_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+	bank "github.com/go-es-workshop/kit/stages/02-events"
+)
+
+// everyEvent has one of each event type, with its registry name.
+var everyEvent = []struct {
+	name  string
+	event bank.Event
+}{
+	{"AccountOpened", adaOpened},
+	{"MoneyDeposited", bank.MoneyDeposited{Amount: 2500}},
+	{"MoneyWithdrawn", bank.MoneyWithdrawn{Amount: 1000}},
+	{"AccountClosed", bank.AccountClosed{}},
+	{"OpeningBalanceMigrated", bank.OpeningBalanceMigrated{Balance: -4000, Source: "legacy"}},
+}
+
+func Test2_2_EventsAreStoredUnderTheirRegistryNames(t *testing.T) {
+	c := spec.For(t, stage)
+	r := bank.NewRegistry()
+	for _, tc := range everyEvent {
+		c.Doing("Encode(%#v)", tc.event)
+		name, version, _, err := r.Encode(tc.event)
+		c.NoError(err, "Encode")
+		c.That(name == tc.name && version == 1, fmt.Sprintf("name %q, schema version 1 (an explicit name, not the Go type's)", tc.name),
+			fmt.Sprintf("name %q, schema version %d", name, version))
+	}
+	c.Doing("Encode(MoneyDeposited{Amount: 2500})")
+	_, _, data, err := r.Encode(bank.MoneyDeposited{Amount: 2500})
+	c.NoError(err, "Encode")
+	c.Equal(`{"amount":2500}`, string(data), "the JSON")
+}
+
+func Test2_2_EventsRoundTripThroughTheRegistry(t *testing.T) {
+	c := spec.For(t, stage)
+	r := bank.NewRegistry()
+	for _, tc := range everyEvent {
+		c.Doing("Encode then Decode %#v", tc.event)
+		name, _, data, err := r.Encode(tc.event)
+		c.NoError(err, "Encode")
+		back, err := r.Decode(name, data)
+		c.NoError(err, "Decode")
+		c.That(back == tc.event, fmt.Sprintf("%#v", tc.event), fmt.Sprintf("%#v", back))
+	}
+}
+
+func Test2_2_UnknownNamesAreRefused(t *testing.T) {
+	c := spec.For(t, stage)
+	c.Doing(`Decode("MoneyTeleported", {"amount":5})`)
+	_, err := bank.NewRegistry().Decode("MoneyTeleported", []byte(`{"amount":5}`))
+	c.That(errors.Is(err, bank.ErrUnknownEventType), "an error wrapping ErrUnknownEventType", fmt.Sprintf("%v", err))
+}
