@@ -44,11 +44,11 @@ func Test1_1_DepositIntoAnUnknownAccountIs404(t *testing.T) {
 
 func Test1_1_ConcurrentDepositsLoseNothing(t *testing.T) {
 	c := spec.For(t, stage)
-	api := newAPI(t)
+	api, db := newAPIWithDB(t)
 	id := openAccount(c, api, "savings", 0)
 
-	c.Doing("40 deposits of 100 at the same moment")
-	statuses := api.Concurrently(40, "/accounts/"+id+"/deposits", map[string]any{"amount": 100})
+	c.Doing("40 deposits of 100 that all arrive before any is written")
+	statuses := api.Collide(db, 40, "/accounts/"+id+"/deposits", map[string]any{"amount": 100})
 	c.That(statuses[200] == 40, "all 40 deposits accepted", statuses.String())
 	got := account(c, api, id).Int("balance")
 	c.That(got == 4000, "balance 4000: every deposit counted once",

@@ -30,7 +30,7 @@ func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
 	api, db := newAPIWithDB(t)
 	id := openAccount(c, api, "checking", 10000)
 	before := account(c, api, id)
-	for _, bad := range spec.BadRequests(id) {
+	for _, bad := range append(spec.PolicyRefusals(), spec.BadRequests(id)...) {
 		c.CheckRefused(bad, api.Send(bad))
 	}
 	c.Doing("read the account after all the refused requests")

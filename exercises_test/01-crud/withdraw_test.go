@@ -47,11 +47,11 @@ func Test1_2_WithdrawFromAClosedAccountIsRefused(t *testing.T) {
 
 func Test1_2_ConcurrentWithdrawalsNeverPassTheLimit(t *testing.T) {
 	c := spec.For(t, stage)
-	api := newAPI(t)
+	api, db := newAPIWithDB(t)
 	id := openAccount(c, api, "checking", 1000)
 
-	c.Doing("40 withdrawals of 100 at the same moment; the overdraft limit affords 10")
-	statuses := api.Concurrently(40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
+	c.Doing("40 withdrawals of 100 that all arrive before any is written; the overdraft limit affords 10")
+	statuses := api.Collide(db, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
 	acc := account(c, api, id)
 	c.That(statuses[200] == 10 && statuses[422] == 30, "10 accepted, 30 refused with 422", statuses.String())
 	c.That(acc.Int("balance") == -1000, "balance -1000, exactly at the limit",

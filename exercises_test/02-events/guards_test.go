@@ -13,7 +13,7 @@ const unknownID = "0190c6a8-7d3e-7a1b-9c2d-3e4f5a6b7c8d"
 func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
 	c := spec.For(t, stage)
 	api, db := newAPI(t)
-	for _, bad := range spec.BadRequests(unknownID) {
+	for _, bad := range append(spec.PolicyRefusals(), spec.BadRequests(unknownID)...) {
 		c.CheckRefused(bad, api.Send(bad))
 	}
 	for _, query := range []string{"after=-1", "after=x", "limit=0", "limit=1001", "limit=2.5"} {

@@ -42,8 +42,6 @@ func BadRequests(accountID string) []BadRequest {
 		open("fractional overdraft", `{`+valid+`,"overdraft_limit":10.5}`, 400),
 		open("overdraft as a string", `{`+valid+`,"overdraft_limit":"100"}`, 400),
 		open("unknown field", `{`+valid+`,"balance":1000000}`, 400),
-		open("savings with an overdraft", `{"owner":"Ada","kind":"savings","currency":"EUR","overdraft_limit":100}`, 422),
-		open("overdraft above the cap", `{`+valid+`,"overdraft_limit":500001}`, 422),
 		{Name: "open: text/plain", Method: "POST", Path: "/accounts", ContentType: "text/plain", Body: `{` + valid + `}`, Want: 415},
 		{Name: "open: no content type", Method: "POST", Path: "/accounts", Body: `{` + valid + `}`, Want: 415},
 		{Name: "open: 100 KB body", Method: "POST", Path: "/accounts", ContentType: js, Body: `{"owner":"` + strings.Repeat("a", 100<<10) + `"}`, Want: 413},
@@ -72,6 +70,18 @@ func BadRequests(accountID string) []BadRequest {
 		)
 	}
 	return cases
+}
+
+// PolicyRefusals are well-formed requests to open an account that the bank's
+// rules refuse (422): a savings account with an overdraft, an overdraft above the cap.
+func PolicyRefusals() []BadRequest {
+	open := func(name, body string) BadRequest {
+		return BadRequest{Name: "open: " + name, Method: "POST", Path: "/accounts", ContentType: "application/json", Body: body, Want: 422}
+	}
+	return []BadRequest{
+		open("savings with an overdraft", `{"owner":"Ada","kind":"savings","currency":"EUR","overdraft_limit":100}`),
+		open("overdraft above the cap", `{"owner":"Ada","kind":"checking","currency":"EUR","overdraft_limit":500001}`),
+	}
 }
 
 // Send sends a BadRequest as it is (no JSON encoding).

@@ -114,9 +114,17 @@ func (c *Check) pointers() string {
 	return fmt.Sprintf("\n  Open:     stages/%s/%s (look for TODO(%s))\n  Hint:     make hint TASK=%s", c.stage, c.task.File, c.task.ID, c.task.ID)
 }
 
+// notDone explains a stub's TODO error: this test's own task is not done yet, or
+// it needs an earlier task that is not.
 func (c *Check) notDone(todo *exercise.TodoError) string {
-	return fmt.Sprintf("\nTask %s is not done yet: its stub still returns the TODO error.\n  Doing:    %s\n  Open:     %s (look for TODO(%s))\n  Hint:     make hint TASK=%s",
-		todo.Task, c.doing, todo.File, todo.Task, todo.Task)
+	var b strings.Builder
+	if c.task.ID == "" || c.task.ID == todo.Task {
+		fmt.Fprintf(&b, "\nTask %s is not done yet: its stub still returns the TODO error.\n", todo.Task)
+	} else {
+		fmt.Fprintf(&b, "\n%s\n  Needs task %s first: its stub still returns the TODO error.\n", c.title(), todo.Task)
+	}
+	fmt.Fprintf(&b, "  Doing:    %s\n  Open:     %s (look for TODO(%s))\n  Hint:     make hint TASK=%s", c.doing, todo.File, todo.Task, todo.Task)
+	return b.String()
 }
 
 // indentRest indents every line after the first so multi-line values line up.

@@ -1,35 +1,18 @@
 package spec
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
 )
 
 // Statuses counts the HTTP statuses of a batch of requests.
 type Statuses map[int]int
-
-// Concurrently sends n copies of one POST at the same moment (they wait on a
-// shared start signal) and counts the answers.
-func (a *API) Concurrently(n int, path string, body any) Statuses {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	statuses := Statuses{}
-	start := make(chan struct{})
-	for range n {
-		wg.Go(func() {
-			<-start
-			r := a.Post(path, body)
-			mu.Lock()
-			statuses[r.Status]++
-			mu.Unlock()
-		})
-	}
-	close(start)
-	wg.Wait()
-	return statuses
-}
 
 // String lists the counts, e.g. "10 × 200, 30 × 422".
 func (s Statuses) String() string {
@@ -43,4 +26,35 @@ func (s Statuses) String() string {
 		parts[i] = fmt.Sprintf("%d × %d", s[code], code)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Collide sends n copies of one POST so that all of them read before any of them
+// writes: it holds the database's only write connection until all n requests are
+// waiting for it (or two seconds have passed), then lets them go. Every request
+// has then decided on the same state, which is the worst case for lost updates
+// and concurrency conflicts, made certain instead of left to the scheduler.
+func (a *API) Collide(db *sqlitedb.DB, n int, path string, body any) Statuses {
+	hold, err := db.Write.BeginTx(context.Background(), nil)
+	if err != nil {
+		panic(fmt.Sprintf("holding the write connection: %v", err)) // the test's own setup failed
+	}
+	waitingBefore := db.Write.Stats().WaitCount
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := Statuses{}
+	for range n {
+		wg.Go(func() {
+			r := a.Post(path, body)
+			mu.Lock()
+			statuses[r.Status]++
+			mu.Unlock()
+		})
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for db.Write.Stats().WaitCount-waitingBefore < int64(n) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // polling a condition, bounded by the deadline
+	}
+	_ = hold.Rollback()
+	wg.Wait()
+	return statuses
 }

@@ -17,9 +17,12 @@ func (a *api) accountEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	history, err := a.bank.History(c.Request().Context(), id)
+	history, err := a.store.Load(c.Request().Context(), StreamID(id.String()))
 	if err != nil {
-		return problemFor(err)
+		return err
+	}
+	if len(history) == 0 {
+		return problemFor(ErrAccountNotFound)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"stream_id": StreamID(id.String()), "events": history})
 }

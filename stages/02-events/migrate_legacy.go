@@ -22,8 +22,13 @@ type MigrationReport struct {
 
 // legacyAccount is one row of stage 1's accounts table.
 type legacyAccount struct {
-	Account
-	updatedAt string
+	ID                      uuid.UUID
+	Owner, Currency         string
+	Kind                    Kind
+	Status                  Status
+	Balance, OverdraftLimit int64
+	Version                 int64
+	UpdatedAt               string
 }
 
 // MigrateLegacyAccounts writes opening events for every row of a stage 1 accounts
@@ -66,7 +71,7 @@ func openingEvents(row legacyAccount) []Event {
 	if row.Balance != 0 {
 		events = append(events, OpeningBalanceMigrated{
 			Balance: row.Balance,
-			Source:  "legacy accounts table, row updated " + row.updatedAt,
+			Source:  "legacy accounts table, row updated " + row.UpdatedAt,
 		})
 	}
 	if row.Status == StatusClosed {
@@ -88,7 +93,7 @@ func readLegacyAccounts(ctx context.Context, legacy *sql.DB) ([]legacyAccount, e
 	for rows.Next() {
 		var a legacyAccount
 		var id string
-		if err := rows.Scan(&id, &a.Owner, &a.Kind, &a.Currency, &a.Balance, &a.OverdraftLimit, &a.Status, &a.Version, &a.updatedAt); err != nil {
+		if err := rows.Scan(&id, &a.Owner, &a.Kind, &a.Currency, &a.Balance, &a.OverdraftLimit, &a.Status, &a.Version, &a.UpdatedAt); err != nil {
 			return nil, fmt.Errorf("read legacy account: %w", err)
 		}
 		if a.ID, err = uuid.Parse(id); err != nil {

@@ -1,0 +1,48 @@
+package aggregates_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+)
+
+func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
+	c := spec.For(t, stage)
+	api, db := newAPI(t)
+	cases := spec.BadRequests(adaID)
+	for _, ifMatch := range []string{`W/"1"`, `1`, `"one"`, `"0"`} {
+		cases = append(cases, spec.BadRequest{Name: "malformed If-Match " + ifMatch, Method: "POST", Path: "/accounts/" + adaID + "/deposits",
+			ContentType: "application/json", Body: `{"amount":5}`, Headers: []string{"If-Match", ifMatch}, Want: http.StatusBadRequest})
+	}
+	for _, bad := range cases {
+		c.CheckRefused(bad, api.Send(bad))
+	}
+	var n int
+	c.NoError(db.Read.QueryRow(`SELECT COUNT(*) FROM events`).Scan(&n), "counting events")
+	c.Equal(0, n, "events stored")
+}
+
+func TestGuard_UnknownAccountsAre404(t *testing.T) {
+	c := spec.For(t, stage)
+	api, _ := newAPI(t)
+	for _, path := range []string{"/accounts/" + adaID, "/accounts/" + adaID + "/events"} {
+		c.Doing("GET %s", path)
+		c.Status(api.Get(path), http.StatusNotFound)
+	}
+}
+
+func TestGuard_IndexStageAndHealth(t *testing.T) {
+	c := spec.For(t, stage)
+	api, _ := newAPI(t)
+	c.Doing("GET /")
+	r := api.Get("/")
+	c.Status(r, http.StatusOK)
+	c.That(strings.Contains(string(r.Body), "Stage 3") && strings.Contains(string(r.Body), "If-Match"),
+		"an HTML page naming stage 3 and If-Match", r.Describe())
+	c.Doing("GET /stage")
+	c.Equal(int64(3), api.Get("/stage").Int("stage"), "stage")
+	c.Doing("GET /healthz")
+	c.Status(api.Get("/healthz"), http.StatusOK)
+}

@@ -1,0 +1,49 @@
+package aggregates_test
+
+import (
+	"testing"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+	bank "github.com/go-es-workshop/kit/stages/03-aggregates"
+)
+
+func withdraw(amount int64) func(*bank.Account) error {
+	return func(a *bank.Account) error { return a.Withdraw(amount) }
+}
+
+func Test3_3_WithdrawRecordsTheFact(t *testing.T) {
+	c := spec.For(t, stage)
+	given(c, opened(bank.Checking, 10000), bank.MoneyDeposited{Amount: 5000}).
+		When("Withdraw(3000)", on(withdraw(3000))).
+		Then(bank.MoneyWithdrawn{Amount: 3000})
+}
+
+func Test3_3_WithdrawDownToTheOverdraftLimitAndNoFurther(t *testing.T) {
+	c := spec.For(t, stage)
+	given(c, opened(bank.Checking, 10000), bank.MoneyDeposited{Amount: 500}).
+		When("Withdraw(10500): exactly to the limit", on(withdraw(10500))).
+		Then(bank.MoneyWithdrawn{Amount: 10500})
+	given(c, opened(bank.Checking, 10000), bank.MoneyDeposited{Amount: 500}).
+		When("Withdraw(10501): one cent past the limit", on(withdraw(10501))).
+		ThenFails(bank.ErrInsufficientFunds)
+	given(c, opened(bank.Savings, 0), bank.MoneyDeposited{Amount: 100}).
+		When("Withdraw(101) from savings holding 100", on(withdraw(101))).
+		ThenFails(bank.ErrInsufficientFunds)
+}
+
+func Test3_3_AClosedAccountPaysNothingOut(t *testing.T) {
+	c := spec.For(t, stage)
+	given(c, opened(bank.Checking, 10000), bank.AccountClosed{}).
+		When("Withdraw(1) from a closed account with an overdraft", on(withdraw(1))).
+		ThenFails(bank.ErrAccountClosed)
+}
+
+func Test3_3_AmountsMustBePositive(t *testing.T) {
+	c := spec.For(t, stage)
+	for _, amount := range []int64{0, -500} {
+		var invalid *bank.ValidationError
+		given(c, opened(bank.Checking, 10000)).
+			When("Withdraw of a zero or negative amount", on(withdraw(amount))).
+			ThenFails(&invalid)
+	}
+}

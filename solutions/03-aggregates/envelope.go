@@ -1,0 +1,28 @@
+package bank
+
+import "time"
+
+// Envelope is an event as stored: the fact itself plus where it sits in its
+// stream and in the global log, when it was recorded, and why (Metadata).
+type Envelope struct {
+	EventID       string    `json:"event_id"` // UUIDv7: time-ordered, so the unique index stays compact
+	StreamID      string    `json:"stream_id"`
+	Version       int64     `json:"version"`  // 1, 2, 3... within the stream, without gaps
+	Position      int64     `json:"position"` // global order across all streams
+	Type          string    `json:"type"`     // the registry name
+	SchemaVersion int       `json:"schema_version"`
+	RecordedAt    time.Time `json:"recorded_at"`
+	Metadata      Metadata  `json:"metadata"`
+	Event         Event     `json:"data"`
+}
+
+// Metadata says why an event happened. It is not part of the fact; it is what
+// lets someone trace a fact back to the request and the person behind it.
+type Metadata struct {
+	CorrelationID string `json:"correlation_id"` // the whole conversation, shared by everything it caused
+	CausationID   string `json:"causation_id"`   // the command (request) that directly caused this event
+	UserID        string `json:"user_id"`        // who asked
+}
+
+// StreamID is the name of an account's stream: "account-" and its id.
+func StreamID(accountID string) string { return "account-" + accountID }

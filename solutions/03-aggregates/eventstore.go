@@ -1,0 +1,86 @@
+package bank
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
+)
+
+// The event store is one append-only table. The primary key gives every event its
+// global position; UNIQUE(stream_id, version) makes it impossible to store two
+// events at the same place in a stream, whatever the code above it does.
+const eventsSchema = `
+CREATE TABLE IF NOT EXISTS events (
+	global_position INTEGER PRIMARY KEY AUTOINCREMENT,
+	event_id        TEXT NOT NULL UNIQUE,
+	stream_id       TEXT NOT NULL,
+	version         INTEGER NOT NULL,
+	event_type      TEXT NOT NULL,
+	schema_version  INTEGER NOT NULL,
+	data            TEXT NOT NULL,
+	metadata        TEXT NOT NULL,
+	recorded_at     TEXT NOT NULL,
+	UNIQUE (stream_id, version)
+)`
+
+// EventStore appends events to streams and reads them back.
+type EventStore struct {
+	db       *sqlitedb.DB
+	registry *Registry
+}
+
+// NewEventStore creates the events table if it does not exist yet.
+func NewEventStore(ctx context.Context, db *sqlitedb.DB, registry *Registry) (*EventStore, error) {
+	if _, err := db.Write.ExecContext(ctx, eventsSchema); err != nil {
+		return nil, fmt.Errorf("create events table: %w", err)
+	}
+	return &EventStore{db: db, registry: registry}, nil
+}
+
+const selectEnvelope = `SELECT global_position, event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at FROM events`
+
+// Load reads one stream, oldest event first. An unknown stream has no events.
+func (s *EventStore) Load(ctx context.Context, streamID string) ([]Envelope, error) {
+	rows, err := s.db.Read.QueryContext(ctx, selectEnvelope+` WHERE stream_id = ? ORDER BY version`, streamID)
+	if err != nil {
+		return nil, fmt.Errorf("load stream %s: %w", streamID, err)
+	}
+	return s.scanEnvelopes(rows)
+}
+
+// ReadAll reads up to limit events of all streams after a global position, in order.
+func (s *EventStore) ReadAll(ctx context.Context, after int64, limit int) ([]Envelope, error) {
+	rows, err := s.db.Read.QueryContext(ctx, selectEnvelope+` WHERE global_position > ? ORDER BY global_position LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %d: %w", after, err)
+	}
+	return s.scanEnvelopes(rows)
+}
+
+// scanEnvelopes decodes rows of selectEnvelope, closing them.
+func (s *EventStore) scanEnvelopes(rows *sql.Rows) ([]Envelope, error) {
+	defer rows.Close()
+	var out []Envelope
+	for rows.Next() {
+		var e Envelope
+		var data, metadata, recordedAt string
+		err := rows.Scan(&e.Position, &e.EventID, &e.StreamID, &e.Version, &e.Type, &e.SchemaVersion, &data, &metadata, &recordedAt)
+		if err != nil {
+			return nil, fmt.Errorf("read event: %w", err)
+		}
+		if e.Event, err = s.registry.Decode(e.Type, []byte(data)); err != nil {
+			return nil, fmt.Errorf("event %d of %s: %w", e.Version, e.StreamID, err)
+		}
+		if e.Metadata, err = decodeMetadata(metadata); err != nil {
+			return nil, fmt.Errorf("event %d of %s: %w", e.Version, e.StreamID, err)
+		}
+		if e.RecordedAt, err = time.Parse(time.RFC3339Nano, recordedAt); err != nil {
+			return nil, fmt.Errorf("event %d of %s: recorded_at: %w", e.Version, e.StreamID, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

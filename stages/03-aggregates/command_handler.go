@@ -1,0 +1,122 @@
+package bank
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/go-es-workshop/kit/internal/exercise"
+	"github.com/google/uuid"
+)
+
+// CommandHandler runs each command the same way: load the account, let it decide,
+// save what it recorded with the version it was loaded at. When the save meets a
+// concurrency conflict, the decision was made on stale state: the handler loads
+// the account again and lets it decide again, a bounded number of times.
+
+// DefaultMaxAttempts bounds the retries of one command. A command only loses a
+// round when another command on the same account wins it, so it is starved only
+// under heavy contention on one account; then the client gets a 409.
+const DefaultMaxAttempts = 12
+
+// ErrStaleVersion: the client's If-Match names a version the account has left (HTTP 412).
+var ErrStaleVersion = errors.New("stale version")
+
+// StaleVersionError says which version the client expected and, when known, which it found.
+type StaleVersionError struct {
+	Expected int64
+	Actual   int64 // 0 when the account moved on while the command ran
+}
+
+func (e *StaleVersionError) Error() string {
+	if e.Actual == 0 {
+		return fmt.Sprintf("%v: If-Match names version %d, and the account changed while the command ran", ErrStaleVersion, e.Expected)
+	}
+	return fmt.Sprintf("%v: If-Match names version %d, the account is at version %d", ErrStaleVersion, e.Expected, e.Actual)
+}
+
+func (e *StaleVersionError) Unwrap() error { return ErrStaleVersion }
+
+// CommandHandler handles the bank's commands.
+type CommandHandler struct {
+	repo        *AccountRepository
+	factory     *AccountFactory
+	maxAttempts int
+}
+
+// NewCommandHandler handles commands against repo; factory creates new accounts.
+func NewCommandHandler(repo *AccountRepository, factory *AccountFactory) *CommandHandler {
+	return &CommandHandler{repo: repo, factory: factory, maxAttempts: DefaultMaxAttempts}
+}
+
+// CommandResult is where a command's last event landed.
+type CommandResult struct {
+	AccountID uuid.UUID `json:"id"`
+	Version   int64     `json:"version"`  // the stream's version after the command
+	Position  int64     `json:"position"` // the global position of its last event
+}
+
+// Open creates an account through the factory and saves it.
+func (h *CommandHandler) Open(ctx context.Context, cmd OpenAccount, meta Metadata) (CommandResult, error) {
+	acc, err := h.factory.Open(cmd)
+	if err != nil {
+		return CommandResult{}, err
+	}
+	stored, err := h.repo.Save(ctx, acc, meta)
+	if err != nil {
+		return CommandResult{}, err
+	}
+	return resultOf(acc.ID(), stored), nil
+}
+
+// Deposit, Withdraw and Close take an optional If-Match version: when set, the
+// command runs only on that exact version and is never retried.
+
+func (h *CommandHandler) Deposit(ctx context.Context, id uuid.UUID, amount int64, ifMatch *int64, meta Metadata) (CommandResult, error) {
+	if err := checkAmount(amount); err != nil {
+		return CommandResult{}, err
+	}
+	return h.execute(ctx, id, ifMatch, meta, func(a *Account) error { return a.Deposit(amount) })
+}
+
+func (h *CommandHandler) Withdraw(ctx context.Context, id uuid.UUID, amount int64, ifMatch *int64, meta Metadata) (CommandResult, error) {
+	if err := checkAmount(amount); err != nil {
+		return CommandResult{}, err
+	}
+	return h.execute(ctx, id, ifMatch, meta, func(a *Account) error { return a.Withdraw(amount) })
+}
+
+func (h *CommandHandler) Close(ctx context.Context, id uuid.UUID, ifMatch *int64, meta Metadata) (CommandResult, error) {
+	return h.execute(ctx, id, ifMatch, meta, (*Account).Close)
+}
+
+// execute loads, decides and saves; on a concurrency conflict it starts over
+// with a fresh load, so the retry decides on the state that won, never re-sends
+// the old decision.
+func (h *CommandHandler) execute(ctx context.Context, id uuid.UUID, ifMatch *int64, meta Metadata, decide func(*Account) error) (CommandResult, error) {
+	// TODO(3.4): Loop: load, check If-Match, decide, save. On ErrConcurrency (and no If-Match) wait a little and go round again, at most h.maxAttempts times.
+	return CommandResult{}, exercise.Todo("3.4")
+}
+
+// pause waits before retry number attempt: a random time up to a cap that doubles
+// each attempt (1ms, 2ms, 4ms... at most 32ms). The randomness keeps commands
+// that collided once from colliding again in lockstep.
+func pause(ctx context.Context, attempt int) error {
+	ceiling := time.Millisecond << min(attempt-1, 5)
+	timer := time.NewTimer(rand.N(ceiling) + time.Millisecond/4)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// resultOf reports where a command's last stored event landed.
+func resultOf(id uuid.UUID, stored []Envelope) CommandResult {
+	last := stored[len(stored)-1]
+	return CommandResult{AccountID: id, Version: last.Version, Position: last.Position}
+}

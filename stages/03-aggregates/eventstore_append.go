@@ -1,0 +1,120 @@
+package bank
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
+	"github.com/google/uuid"
+)
+
+// ErrConcurrency means a stream moved on since the caller read it: someone else
+// appended first. The caller must read again and decide again (HTTP 409).
+var ErrConcurrency = errors.New("concurrency conflict: the stream changed since it was read")
+
+// ConcurrencyError says by how much the caller was behind.
+type ConcurrencyError struct {
+	StreamID         string
+	Expected, Actual int64
+}
+
+func (e *ConcurrencyError) Error() string {
+	return fmt.Sprintf("%v: %s is at version %d, the caller expected %d", ErrConcurrency, e.StreamID, e.Actual, e.Expected)
+}
+
+func (e *ConcurrencyError) Unwrap() error { return ErrConcurrency }
+
+// Append adds events to the end of a stream, all or none, if and only if the
+// stream is still at expectedVersion (0 for a new stream). This is optimistic
+// concurrency: no lock is held while the caller decides, and a stale decision is
+// refused here instead of overwriting what happened in between.
+func (s *EventStore) Append(ctx context.Context, streamID string, expectedVersion int64, meta Metadata, events ...Event) ([]Envelope, error) {
+	// s.db.Write begins transactions IMMEDIATE: it holds the write lock from the first
+	// statement, so nobody can append between the version check and the inserts.
+	pending, err := s.seal(streamID, expectedVersion, meta, events)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("append to %s: %w", streamID, err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	var current int64
+	err = tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?`, streamID).Scan(&current)
+	if err != nil {
+		return nil, fmt.Errorf("append to %s: %w", streamID, err)
+	}
+	if current != expectedVersion {
+		return nil, &ConcurrencyError{StreamID: streamID, Expected: expectedVersion, Actual: current}
+	}
+	stored := make([]Envelope, len(pending))
+	for i, p := range pending {
+		if stored[i], err = insertEvent(ctx, tx, p); err != nil {
+			return nil, fmt.Errorf("append to %s: %w", streamID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("append to %s: commit: %w", streamID, err)
+	}
+	return stored, nil
+}
+
+// pendingEvent is an envelope ready to insert, with its JSON already encoded.
+type pendingEvent struct {
+	Envelope
+	data, metadata []byte
+}
+
+// seal wraps events in envelopes: ids, versions after expectedVersion, the time,
+// the metadata. It encodes everything before any write, so that an event that
+// cannot be stored fails the whole append before it touches the table.
+func (s *EventStore) seal(streamID string, expectedVersion int64, meta Metadata, events []Event) ([]pendingEvent, error) {
+	if len(events) == 0 {
+		return nil, errors.New("append: no events")
+	}
+	metadata, err := json.Marshal(meta)
+	if err != nil {
+		return nil, fmt.Errorf("append to %s: metadata: %w", streamID, err)
+	}
+	now := time.Now().UTC()
+	out := make([]pendingEvent, len(events))
+	for i, e := range events {
+		name, schemaVersion, data, err := s.registry.Encode(e)
+		if err != nil {
+			return nil, fmt.Errorf("append to %s: %w", streamID, err)
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, fmt.Errorf("append to %s: event id: %w", streamID, err)
+		}
+		out[i] = pendingEvent{data: data, metadata: metadata, Envelope: Envelope{
+			EventID: id.String(), StreamID: streamID, Version: expectedVersion + int64(i) + 1,
+			Type: name, SchemaVersion: schemaVersion, RecordedAt: now, Metadata: meta, Event: e,
+		}}
+	}
+	return out, nil
+}
+
+// insertEvent writes one event and returns it with its global position. A clash
+// on UNIQUE(stream_id, version) is a concurrency conflict that got this far.
+func insertEvent(ctx context.Context, tx *sql.Tx, p pendingEvent) (Envelope, error) {
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.EventID, p.StreamID, p.Version, p.Type, p.SchemaVersion, string(p.data), string(p.metadata),
+		p.RecordedAt.Format(time.RFC3339Nano))
+	if sqlitedb.IsUniqueViolation(err) {
+		return Envelope{}, &ConcurrencyError{StreamID: p.StreamID, Expected: p.Version - 1, Actual: p.Version}
+	}
+	if err != nil {
+		return Envelope{}, err
+	}
+	e := p.Envelope
+	e.Position, err = res.LastInsertId()
+	return e, err
+}

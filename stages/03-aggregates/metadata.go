@@ -1,0 +1,31 @@
+package bank
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/go-es-workshop/kit/internal/web"
+	"github.com/labstack/echo/v4"
+)
+
+// metadataFor builds the metadata of the events a request's command will record.
+// The plumbing (internal/web) has already read the headers:
+//   - web.CorrelationID(c): X-Correlation-ID, or the request's own id if absent
+//   - web.RequestID(c):     this request's id, which is also the command's id
+//   - web.UserID(c):        X-User-ID, or "anonymous"
+func metadataFor(c echo.Context) Metadata {
+	return Metadata{
+		CorrelationID: web.CorrelationID(c),
+		CausationID:   web.RequestID(c),
+		UserID:        web.UserID(c),
+	}
+}
+
+// decodeMetadata reads the metadata column of a stored event.
+func decodeMetadata(raw string) (Metadata, error) {
+	var m Metadata
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return Metadata{}, fmt.Errorf("metadata: %w", err)
+	}
+	return m, nil
+}

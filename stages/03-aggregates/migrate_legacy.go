@@ -1,0 +1,116 @@
+package bank
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+)
+
+// Moving a CRUD system to event sourcing starts with what it has: current rows,
+// no history. Each legacy row becomes the opening events of a stream, with the
+// same account id. The migration can run again and again (while the old system
+// is still taking writes, say): a stream that already exists is left alone.
+
+// MigrationReport counts what one run of the migration did.
+type MigrationReport struct {
+	Migrated int `json:"migrated"` // streams created in this run
+	Skipped  int `json:"skipped"`  // rows whose stream existed already
+}
+
+// legacyAccount is one row of stage 1's accounts table.
+type legacyAccount struct {
+	ID                      uuid.UUID
+	Owner, Currency         string
+	Kind                    Kind
+	Status                  Status
+	Balance, OverdraftLimit int64
+	Version                 int64
+	UpdatedAt               string
+}
+
+// MigrateLegacyAccounts writes opening events for every row of a stage 1 accounts
+// table. runID ties all of one run's events together as their correlation id.
+func MigrateLegacyAccounts(ctx context.Context, legacy *sql.DB, store *EventStore, runID string) (MigrationReport, error) {
+	rows, err := readLegacyAccounts(ctx, legacy)
+	if err != nil {
+		return MigrationReport{}, err
+	}
+	var report MigrationReport
+	for _, row := range rows {
+		migrated, err := migrateAccount(ctx, store, row, runID)
+		if err != nil {
+			return report, err
+		}
+		if migrated {
+			report.Migrated++
+		} else {
+			report.Skipped++
+		}
+	}
+	return report, nil
+}
+
+// migrateAccount appends one legacy row's opening events, unless its stream exists.
+func migrateAccount(ctx context.Context, store *EventStore, row legacyAccount, runID string) (bool, error) {
+	// The metadata should let an auditor tell migrated history from real history:
+	// correlation id runID, causation the legacy row, user "legacy-migration".
+	meta := Metadata{
+		CorrelationID: runID,
+		CausationID:   fmt.Sprintf("legacy-row:%s@%d", row.ID, row.Version),
+		UserID:        "legacy-migration",
+	}
+	_, err := store.Append(ctx, StreamID(row.ID.String()), 0, meta, openingEvents(row)...)
+	if errors.Is(err, ErrConcurrency) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("migrate account %s: %w", row.ID, err)
+	}
+	return true, nil
+}
+
+// openingEvents states what is known of a legacy row: it was opened with these
+// details, held this balance when migrated, and maybe was closed.
+func openingEvents(row legacyAccount) []Event {
+	events := []Event{AccountOpened{
+		AccountID: row.ID.String(), Owner: row.Owner, Kind: row.Kind,
+		Currency: row.Currency, OverdraftLimit: row.OverdraftLimit,
+	}}
+	if row.Balance != 0 {
+		events = append(events, OpeningBalanceMigrated{
+			Balance: row.Balance,
+			Source:  "legacy accounts table, row updated " + row.UpdatedAt,
+		})
+	}
+	if row.Status == StatusClosed {
+		events = append(events, AccountClosed{})
+	}
+	return events
+}
+
+// readLegacyAccounts reads every row of stage 1's accounts table, oldest id first.
+func readLegacyAccounts(ctx context.Context, legacy *sql.DB) ([]legacyAccount, error) {
+	rows, err := legacy.QueryContext(ctx, `
+		SELECT id, owner, kind, currency, balance, overdraft_limit, status, version, updated_at
+		FROM accounts ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("read legacy accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []legacyAccount
+	for rows.Next() {
+		var a legacyAccount
+		var id string
+		if err := rows.Scan(&id, &a.Owner, &a.Kind, &a.Currency, &a.Balance, &a.OverdraftLimit, &a.Status, &a.Version, &a.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("read legacy account: %w", err)
+		}
+		if a.ID, err = uuid.Parse(id); err != nil {
+			return nil, fmt.Errorf("legacy account with malformed id %q: %w", id, err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
