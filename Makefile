@@ -53,8 +53,8 @@ diff-stage%: ## what stage N's solution adds to stage N-1's
 
 # --- presenters -----------------------------------------------------------------
 
-demo: ## the latest stage's solution with a seeded story, on 127.0.0.1:8080
-	@$(KIT) demo
+demo: ## the latest stage's solution with a seeded story, on 127.0.0.1:8080 (ARGS='-addr ...')
+	@$(KIT) demo $(ARGS)
 
 slides: ## render the decks to HTML and PDF in slides/out (needs npm and chromium)
 	@bash tools/slides/render.sh

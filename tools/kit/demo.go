@@ -1,6 +1,215 @@
 package main
 
-import "errors"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+)
 
-// runDemo is filled in with the latest stage.
-func runDemo(args []string) error { return errors.New("make demo arrives with stage 3") }
+// runDemo builds the latest stage's solution server, starts it on a fresh
+// database, tells a short story through its API, and keeps it running for the
+// presenter until Ctrl-C.
+func runDemo(args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "address for the server")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	all, err := stages()
+	if err != nil {
+		return err
+	}
+	latest := all[len(all)-1]
+	server, db := filepath.Join(".data", "demo-server"), filepath.Join(".data", "demo.db")
+	if runtime.GOOS == "windows" {
+		server += ".exe"
+	}
+	fmt.Printf("Building %s ...\n", latest.SolutionDir())
+	build := exec.Command("go", "build", "-o", server, "./"+filepath.ToSlash(filepath.Join(latest.SolutionDir(), "cmd", "server")))
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return err
+	}
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		_ = os.Remove(f) // every demo starts from the same story
+	}
+	cmd := exec.Command(server, "-addr", *addr, "-db", db)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- cmd.Wait() }()
+
+	base := "http://" + *addr
+	if err := waitHealthy(base, stopped); err != nil {
+		_ = cmd.Process.Kill()
+		return err
+	}
+	s := &story{base: base}
+	if err := s.tell(latest.Number); err != nil {
+		_ = cmd.Process.Signal(os.Interrupt)
+		<-stopped
+		return fmt.Errorf("seeding the story: %w", err)
+	}
+	s.guide(latest)
+
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	select {
+	case <-signals:
+		fmt.Println("\nStopping the server ...")
+		_ = cmd.Process.Signal(os.Interrupt)
+		return <-stopped
+	case err := <-stopped:
+		return err
+	}
+}
+
+// waitHealthy polls /healthz for up to 15 seconds, or until the server exits.
+func waitHealthy(base string, stopped <-chan error) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-stopped:
+			return fmt.Errorf("the server stopped before it was ready (%v); is the port taken? try: make demo ARGS='-addr 127.0.0.1:8081'", err)
+		default:
+		}
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // polling a server that is starting, bounded by the deadline
+	}
+	return fmt.Errorf("the server did not answer %s/healthz within 15s", base)
+}
+
+// story seeds the demo through the public API, as a client would.
+type story struct {
+	base             string
+	ada, grace, alan string
+}
+
+// tell opens three accounts and moves money so that Ada's balance ends at 40:
+// the question an auditor asks, which stage 1 cannot answer and stage 2 can.
+func (s *story) tell(stage int) error {
+	var err error
+	step := func(f func() error) {
+		if err == nil {
+			err = f()
+		}
+	}
+	step(func() (e error) { s.ada, e = s.open("ada", "Ada Lovelace", "checking", 10000); return })
+	step(func() error { return s.move("ada", s.ada, "deposits", 5000, "salary") })
+	step(func() error { return s.move("ada", s.ada, "withdrawals", 3000, "rent") })
+	step(func() error { return s.move("ada", s.ada, "withdrawals", 1960, "groceries") })
+	step(func() (e error) { s.grace, e = s.open("grace", "Grace Hopper", "savings", 0); return })
+	step(func() error { return s.move("grace", s.grace, "deposits", 20000, "savings") })
+	step(func() (e error) { s.alan, e = s.open("alan", "Alan Turing", "savings", 0); return })
+	step(func() error {
+		_, e := s.post("alan", "story-alan", "/accounts/"+s.alan+"/close", nil, http.StatusOK)
+		return e
+	})
+	if stage >= 3 {
+		step(s.staleWrite)
+	}
+	return err
+}
+
+func (s *story) open(user, owner, kind string, overdraft int64) (string, error) {
+	body := map[string]any{"owner": owner, "kind": kind, "currency": "EUR", "overdraft_limit": overdraft}
+	resp, err := s.post(user, "story-"+user, "/accounts", body, http.StatusCreated)
+	if err != nil {
+		return "", err
+	}
+	id, _ := resp["id"].(string)
+	return id, nil
+}
+
+func (s *story) move(user, id, kind string, amount int64, why string) error {
+	_, err := s.post(user, "story-"+user+"-"+why, "/accounts/"+id+"/"+kind, map[string]any{"amount": amount}, http.StatusOK)
+	return err
+}
+
+// staleWrite shows If-Match: Grace's second tab still holds version 2.
+func (s *story) staleWrite() error {
+	if _, err := s.postIfMatch("grace", "/accounts/"+s.grace+"/withdrawals", 500, `"2"`, http.StatusOK); err != nil {
+		return err
+	}
+	_, err := s.postIfMatch("grace", "/accounts/"+s.grace+"/withdrawals", 500, `"2"`, http.StatusPreconditionFailed)
+	return err
+}
+
+func (s *story) post(user, correlation, path string, body any, want int) (map[string]any, error) {
+	return s.do(path, body, want, "X-User-ID", user, "X-Correlation-ID", correlation)
+}
+
+func (s *story) postIfMatch(user, path string, amount int64, ifMatch string, want int) (map[string]any, error) {
+	return s.do(path, map[string]any{"amount": amount}, want, "X-User-ID", user, "X-Correlation-ID", "story-"+user+"-two-tabs", "If-Match", ifMatch)
+}
+
+func (s *story) do(path string, body any, want int, headers ...string) (map[string]any, error) {
+	var buf bytes.Buffer
+	if body != nil {
+		if err := json.NewEncoder(&buf).Encode(body); err != nil {
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+path, &buf)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return nil, fmt.Errorf("POST %s: want %d, got %d %s", path, want, resp.StatusCode, raw)
+	}
+	out := map[string]any{}
+	_ = json.Unmarshal(raw, &out)
+	return out, nil
+}
+
+// guide prints what the presenter can show next.
+func (s *story) guide(latest stage) {
+	fmt.Printf(`
+Stage %d (%s) is running with a seeded story (database .data/demo.db).
+Paste this into another terminal:
+
+  export BASE=%s ADA=%s GRACE=%s ALAN=%s
+
+Then try:
+  curl -s $BASE/accounts/$ADA              # the balance is 40 ...
+  curl -s $BASE/accounts/$ADA/events       # ... and this is why
+  curl -s "$BASE/events?after=0&limit=5"   # the global log, in order
+  curl -si -X POST $BASE/accounts/$GRACE/withdrawals -H 'Content-Type: application/json' -H 'If-Match: "2"' -d '{"amount":1}'
+                                           # a stale If-Match: 412
+Or open %s/ in a browser: what this stage adds, with curl examples.
+
+Ctrl-C stops the server.
+`, latest.Number, latest.Slug, s.base, s.ada, s.grace, s.alan, s.base)
+}
