@@ -15,10 +15,17 @@ export CGO_ENABLED
 # -race needs cgo.
 RACE := $(if $(filter 1,$(CGO_ENABLED)),-race,)
 
-.PHONY: help setup doctor test check-stages verify test-tools lint embed-check gen demo status hint bench slides $(addprefix test-stage,$(STAGES)) $(addprefix run-stage,$(STAGES)) $(addprefix reset-stage,$(STAGES)) $(addprefix diff-stage,$(STAGES))
+# Per-stage targets are static pattern rules: make skips pattern rules for .PHONY targets.
+TEST_STAGES  := $(addprefix test-stage,$(STAGES))
+RUN_STAGES   := $(addprefix run-stage,$(STAGES))
+RESET_STAGES := $(addprefix reset-stage,$(STAGES))
+DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
+
+.PHONY: help setup doctor test check-stages verify test-tools lint embed-check gen demo status hint bench slides \
+	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES)
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 22
+	@grep -hE '^[$$()A-Za-z0-9_ %:-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^\$$\([A-Z_]+\): ([a-z-]+)%:/\1N:/; s/:.*## /\t/' | expand -t 22
 
 setup: ## download modules and build everything once; afterwards all works offline
 	go mod download
@@ -33,10 +40,10 @@ doctor: ## check this machine: Go version, C compiler or pure-Go fallback, port,
 
 # --- the learner's loop -------------------------------------------------------
 
-test-stage%: ## run stage N's tests against your code in stages/ (e.g. make test-stage2)
+$(TEST_STAGES): test-stage%: ## run stage N's tests against your code in stages/ (e.g. make test-stage2)
 	@$(KIT) test $*
 
-run-stage%: ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution)
+$(RUN_STAGES): run-stage%: ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution)
 	go run ./$(if $(SOLUTION),solutions,stages)/$$(ls $(if $(SOLUTION),solutions,stages) | grep '^0$*-')/cmd/server $(ARGS)
 
 status: ## which tasks pass, stage by stage
@@ -45,10 +52,10 @@ status: ## which tasks pass, stage by stage
 hint: ## a hint for a task: make hint TASK=2.3 [LEVEL=2]
 	@$(KIT) hint "$(TASK)" "$(LEVEL)"
 
-reset-stage%: ## restore stage N's starter (your files are backed up under .data/backup)
+$(RESET_STAGES): reset-stage%: ## restore stage N's starter (your files are backed up under .data/backup)
 	@$(KIT) reset $*
 
-diff-stage%: ## what stage N's solution adds to stage N-1's
+$(DIFF_STAGES): diff-stage%: ## what stage N's solution adds to stage N-1's
 	@$(KIT) diff $*
 
 # --- presenters -----------------------------------------------------------------
