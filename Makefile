@@ -4,7 +4,9 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-KIT := go run ./tools/kit
+# The kit's own tool, built once and rebuilt when its sources change.
+KIT := .data/bin/kit
+KIT_SOURCES := go.mod go.sum $(wildcard tools/kit/*.go internal/*/*.go)
 STAGES := 1 2 3
 
 # SQLite needs a C compiler for mattn/go-sqlite3 (cgo). Without one, the kit builds
@@ -24,6 +26,9 @@ DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 .PHONY: help setup doctor test check-stages verify test-tools lint embed-check gen demo status hint bench slides \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES)
 
+$(KIT): $(KIT_SOURCES)
+	@go build -o $@ ./tools/kit
+
 help: ## list the targets
 	@grep -hE '^[$$()A-Za-z0-9_ %:-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^\$$\([A-Z_]+\): ([a-z-]+)%:/\1N:/; s/:.*## /\t/' | expand -t 22
 
@@ -35,32 +40,32 @@ setup: ## download modules and build everything once; afterwards all works offli
 	@if [ "$(CGO_ENABLED)" = 1 ]; then CGO_ENABLED=0 go build ./... && CGO_ENABLED=0 go test -count=1 -run '^$$' ./exercises_test/... >/dev/null; fi
 	@echo "setup done: try make doctor, then make test-stage1"
 
-doctor: ## check this machine: Go version, C compiler or pure-Go fallback, port, disk, modules
+doctor: $(KIT) ## check this machine: Go version, C compiler or pure-Go fallback, port, disk, modules
 	@$(KIT) doctor
 
 # --- the learner's loop -------------------------------------------------------
 
-$(TEST_STAGES): test-stage%: ## run stage N's tests against your code in stages/ (e.g. make test-stage2)
+$(TEST_STAGES): test-stage%: $(KIT) ## run stage N's tests against your code in stages/ (e.g. make test-stage2)
 	@$(KIT) test $*
 
 $(RUN_STAGES): run-stage%: ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution)
 	go run ./$(if $(SOLUTION),solutions,stages)/$$(ls $(if $(SOLUTION),solutions,stages) | grep '^0$*-')/cmd/server $(ARGS)
 
-status: ## which tasks pass, stage by stage
+status: $(KIT) ## which tasks pass, stage by stage
 	@$(KIT) status
 
-hint: ## a hint for a task: make hint TASK=2.3 [LEVEL=2]
+hint: $(KIT) ## a hint for a task: make hint TASK=2.3 [LEVEL=2]
 	@$(KIT) hint "$(TASK)" "$(LEVEL)"
 
-$(RESET_STAGES): reset-stage%: ## restore stage N's starter (your files are backed up under .data/backup)
+$(RESET_STAGES): reset-stage%: $(KIT) ## restore stage N's starter (your files are backed up under .data/backup)
 	@$(KIT) reset $*
 
-$(DIFF_STAGES): diff-stage%: ## what stage N's solution adds to stage N-1's
+$(DIFF_STAGES): diff-stage%: $(KIT) ## what stage N's solution adds to stage N-1's
 	@$(KIT) diff $*
 
 # --- presenters -----------------------------------------------------------------
 
-demo: ## the latest stage's solution with a seeded story, on 127.0.0.1:8080 (ARGS='-addr ...')
+demo: $(KIT) ## the latest stage's solution with a seeded story, on 127.0.0.1:8080 (ARGS='-addr ...')
 	@$(KIT) demo $(ARGS)
 
 slides: ## render the decks to HTML and PDF in slides/out (needs npm and chromium)
@@ -74,21 +79,21 @@ bench: ## event store benchmarks beside a raw SQLite baseline, as ratios
 test: check-stages test-tools verify embed-check lint ## everything: the README's test command
 	@echo "make test: all checks passed"
 
-check-stages: ## stages/ is exactly what the generator writes from solutions/
+check-stages: $(KIT) ## stages/ is exactly what the generator writes from solutions/
 	@$(KIT) check
 
 test-tools: ## unit tests of the kit's own tools and plumbing
 	go test $(RACE) -count=1 ./tools/... ./internal/...
 
-verify: ## task tests fail on starters and pass on solutions; known-wrong variants rejected
+verify: $(KIT) ## task tests fail on starters and pass on solutions; known-wrong variants rejected
 	@$(KIT) verify
 
-embed-check: ## code on the slides is current with solutions/
+embed-check: $(KIT) ## code on the slides is current with solutions/
 	@$(KIT) embed -check
 
 lint: ## go vet and staticcheck, clean
 	go vet ./...
 	go tool staticcheck ./solutions/... ./internal/... ./tools/... ./exercises_test/...
 
-gen: ## (kit maintainers) regenerate stages/ from solutions/
+gen: $(KIT) ## (kit maintainers) regenerate stages/ from solutions/
 	@$(KIT) gen

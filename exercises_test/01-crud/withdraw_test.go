@@ -53,8 +53,8 @@ func Test1_2_ConcurrentWithdrawalsNeverPassTheLimit(t *testing.T) {
 	c.Doing("40 withdrawals of 100 that all arrive before any is written; the overdraft limit affords 10")
 	statuses := api.Collide(db, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
 	acc := account(c, api, id)
-	c.That(statuses[200] == 10 && statuses[422] == 30, "10 accepted, 30 refused with 422", statuses.String())
+	c.That(statuses.N(200) == 10 && statuses.N(422) == 30, "10 accepted, 30 refused with 422", statuses.String())
 	c.That(acc.Int("balance") == -1000, "balance -1000, exactly at the limit",
-		fmt.Sprintf("balance %d after %d accepted withdrawals: updates were lost", acc.Int("balance"), statuses[200]))
+		fmt.Sprintf("balance %d after %d accepted withdrawals: updates were lost", acc.Int("balance"), statuses.N(200)))
 	c.Equal(int64(11), acc.Int("version"), "version (1 + 10 accepted withdrawals)")
 }

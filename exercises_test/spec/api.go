@@ -179,7 +179,7 @@ func (c *Check) Status(r Response, want int) {
 
 // stubAnswered explains a 500 that an unfinished task's stub caused.
 func (c *Check) stubAnswered(want int, logged string) string {
-	msg := fmt.Sprintf("\n%s\n  Doing:    %s\n  Expected: status %d %s\n  Got:      500, because a stub still returns its TODO error:\n            %s",
-		c.title(), c.doing, want, http.StatusText(want), strings.Trim(logged, `"`))
+	msg := fmt.Sprintf("\n%s\n  Doing:    %s\n  Expected: status %d %s\n  Got:      500, because a stub still returns its TODO error (%s)",
+		c.title(), c.doing, want, http.StatusText(want), strings.SplitN(strings.Trim(logged, `"`), ":", 2)[0])
 	return msg + c.pointers()
 }

@@ -12,20 +12,30 @@ import (
 )
 
 // Statuses counts the HTTP statuses of a batch of requests.
-type Statuses map[int]int
+type Statuses struct {
+	counts    map[int]int
+	lastError string // the server's last logged error, shown when some answered 500
+}
+
+// N is how many requests were answered with status code.
+func (s Statuses) N(code int) int { return s.counts[code] }
 
 // String lists the counts, e.g. "10 × 200, 30 × 422".
 func (s Statuses) String() string {
-	codes := make([]int, 0, len(s))
-	for code := range s {
+	codes := make([]int, 0, len(s.counts))
+	for code := range s.counts {
 		codes = append(codes, code)
 	}
 	sort.Ints(codes)
 	parts := make([]string, len(codes))
 	for i, code := range codes {
-		parts[i] = fmt.Sprintf("%d × %d", s[code], code)
+		parts[i] = fmt.Sprintf("%d × %d", s.counts[code], code)
 	}
-	return strings.Join(parts, ", ")
+	out := strings.Join(parts, ", ")
+	if s.counts[500] > 0 && s.lastError != "" {
+		out += "\nserver log: " + s.lastError
+	}
+	return out
 }
 
 // Collide sends n copies of one POST so that all of them read before any of them
@@ -41,12 +51,12 @@ func (a *API) Collide(db *sqlitedb.DB, n int, path string, body any) Statuses {
 	waitingBefore := db.Write.Stats().WaitCount
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	statuses := Statuses{}
+	statuses := Statuses{counts: map[int]int{}}
 	for range n {
 		wg.Go(func() {
 			r := a.Post(path, body)
 			mu.Lock()
-			statuses[r.Status]++
+			statuses.counts[r.Status]++
 			mu.Unlock()
 		})
 	}
@@ -56,5 +66,6 @@ func (a *API) Collide(db *sqlitedb.DB, n int, path string, body any) Statuses {
 	}
 	_ = hold.Rollback()
 	wg.Wait()
+	statuses.lastError = lastError(a.log.String())
 	return statuses
 }

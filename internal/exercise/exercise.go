@@ -44,10 +44,12 @@ func IsTodo(err error) (*TodoError, bool) {
 // kitRelative shortens an absolute source path to the part a learner recognises.
 func kitRelative(file string) string {
 	file = filepath.ToSlash(file)
-	for _, dir := range []string{"stages/", "solutions/"} {
-		if i := strings.LastIndex(file, "/"+dir); i >= 0 {
-			return file[i+1:]
-		}
+	cut := -1
+	for _, dir := range []string{"/stages/", "/solutions/"} {
+		cut = max(cut, strings.LastIndex(file, dir))
 	}
-	return file
+	if cut < 0 {
+		return file
+	}
+	return file[cut+1:]
 }

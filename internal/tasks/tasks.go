@@ -51,9 +51,15 @@ func Load(path string) ([]Task, error) {
 		}
 	}
 	sc := bufio.NewScanner(f)
+	inFence := false
 	for sc.Scan() {
-		line := sc.Text()
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.HasPrefix(line, "```") {
+			inFence = !inFence
+		}
 		switch {
+		case inFence && hint != nil:
+			hint.WriteString(line + "\n")
 		case taskHeading.MatchString(line):
 			flush()
 			m := taskHeading.FindStringSubmatch(line)

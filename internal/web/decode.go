@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -23,17 +24,23 @@ func DecodeJSON(c echo.Context, dst any) error {
 	if err := requireJSON(c.Request()); err != nil {
 		return err
 	}
-	body := http.MaxBytesReader(c.Response(), c.Request().Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, MaxBodyBytes))
+	if err != nil {
+		return decodeProblem(err)
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 {
+		return decodeProblem(io.EOF)
+	}
+	if trimmed[0] != '{' {
+		return NewProblem(http.StatusBadRequest, "the body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeProblem(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return decodeProblem(err)
-		}
 		return NewProblem(http.StatusBadRequest, "the body must hold exactly one JSON object")
 	}
 	return nil

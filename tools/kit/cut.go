@@ -102,7 +102,7 @@ func cutExercises(name string, src []byte, stageNum int) (cutResult, error) {
 	}
 	text := strings.Join(out, "\n")
 	text = strings.ReplaceAll(text, modulePath+"/solutions/", modulePath+"/stages/")
-	formatted, err := tidyImports(name, []byte(text), len(res.Tasks) > 0)
+	formatted, err := tidyImports(name, src, []byte(text), len(res.Tasks) > 0)
 	res.Text = formatted
 	return res, err
 }
@@ -123,8 +123,10 @@ func taskStage(task string) int {
 }
 
 // tidyImports gofmts the file; when code was cut it also imports the exercise
-// package the stubs use and drops imports only the cut code used.
-func tidyImports(name string, src []byte, cut bool) ([]byte, error) {
+// package the stubs use and drops imports only the cut code used. An import is
+// dropped only when its name was in use in the solution and is not any more, so
+// a package whose name cannot be guessed from its path is always kept.
+func tidyImports(name string, original, src []byte, cut bool) ([]byte, error) {
 	if !cut {
 		out, err := format.Source(src)
 		if err != nil {
@@ -137,13 +139,20 @@ func tidyImports(name string, src []byte, cut bool) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s after cutting: %w", name, err)
 	}
-	astutil.AddImport(fset, f, modulePath+"/internal/exercise")
+	before, err := parser.ParseFile(token.NewFileSet(), name, original, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	usedBefore := usedPackageNames(before)
 	used := usedPackageNames(f)
+	if used["exercise"] {
+		astutil.AddImport(fset, f, modulePath+"/internal/exercise")
+	}
 	var unused []*ast.ImportSpec
 	for _, imp := range f.Imports {
 		path, _ := strconv.Unquote(imp.Path.Value)
 		local := importName(imp, path)
-		if local != "_" && local != "." && !used[local] {
+		if local != "_" && local != "." && usedBefore[local] && !used[local] {
 			unused = append(unused, imp)
 		}
 	}

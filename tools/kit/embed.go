@@ -100,7 +100,11 @@ func embedDeck(deck string, checkOnly bool) (int, []string, error) {
 			stale = append(stale, p)
 		}
 	}
-	return count, stale, os.WriteFile(deck, []byte(strings.Join(out, "\n")), 0o644)
+	refreshed := strings.Join(out, "\n")
+	if refreshed == string(data) {
+		return count, stale, nil
+	}
+	return count, stale, os.WriteFile(deck, []byte(refreshed), 0o644)
 }
 
 // extractDecl returns the source of one named declaration in a Go file.
@@ -157,6 +161,8 @@ func receiverType(expr ast.Expr) string {
 	case *ast.StarExpr:
 		return receiverType(t.X)
 	case *ast.IndexExpr:
+		return receiverType(t.X)
+	case *ast.IndexListExpr:
 		return receiverType(t.X)
 	case *ast.Ident:
 		return t.Name

@@ -23,7 +23,8 @@ type testResult struct {
 // testRun is the outcome of one `go test -json` invocation.
 type testRun struct {
 	Tests     map[string]*testResult
-	BuildFail string // compiler output when the package did not build
+	Order     []string // top-level tests in the order they ran (source order)
+	BuildFail string   // compiler output when the package did not build
 	Panicked  bool
 }
 
@@ -82,6 +83,7 @@ func goTest(pkg string, opt goTestOptions) (testRun, error) {
 		if r == nil {
 			r = &testResult{Name: ev.Test}
 			run.Tests[ev.Test] = r
+			run.Order = append(run.Order, ev.Test)
 		}
 		switch ev.Action {
 		case "output":

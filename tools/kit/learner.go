@@ -59,7 +59,7 @@ func runLearnerTest(args []string) error {
 		return fmt.Errorf("stage %d does not build", s.Number)
 	}
 	var brokenGuards []string
-	for _, name := range run.sortedNames() {
+	for _, name := range run.Order {
 		r := run.Tests[name]
 		if r.Passed {
 			continue

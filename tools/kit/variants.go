@@ -65,6 +65,8 @@ func parseVariant(path string) (variant, error) {
 			v.CaughtBy = append(v.CaughtBy, strings.Fields(strings.TrimPrefix(line, "caught-by:"))...)
 		case block == "" && strings.HasPrefix(line, "file:"):
 			file = strings.TrimSpace(strings.TrimPrefix(line, "file:"))
+		case line == "--- find" && block != "":
+			return v, fmt.Errorf("%s: --- find inside an open edit (an --- end is missing)", path)
 		case line == "--- find":
 			block, find, repl = "find", nil, nil
 		case line == "--- replace" && block == "find":
@@ -109,7 +111,7 @@ func (v variant) apply(s stage, dir string) (map[string]string, error) {
 		contents[e.File] = strings.Replace(src, e.Find, e.Replace, 1)
 	}
 	for file, src := range contents {
-		path := filepath.Join(dir, v.Name+"-"+filepath.Base(file))
+		path := filepath.Join(dir, v.Name+"-"+strings.ReplaceAll(filepath.ToSlash(file), "/", "_"))
 		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 			return nil, err
 		}

@@ -40,11 +40,16 @@ func runVerify(args []string) error {
 		}
 		problems = append(problems, p...)
 	}
+	fmt.Printf("verify: %d passed, %d failed\n", checksRun-len(problems), len(problems))
 	if len(problems) > 0 {
 		return fmt.Errorf("%d problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
 	return nil
 }
+
+// checksRun counts the verifier's checks: each test on starter and solution,
+// each known-wrong variant. The closing "N passed, N failed" line reports them.
+var checksRun int
 
 func verifyStage(s stage, tmp string, race bool) ([]string, error) {
 	var problems []string
@@ -85,6 +90,7 @@ func verifyStage(s stage, tmp string, race bool) ([]string, error) {
 		return problems, nil
 	}
 	tested := checkTestOutcomes(tasks, starter, solution, race, fail)
+	checksRun += 2 * len(solution.Tests)
 	for _, t := range tasks {
 		if tested[t.ID] == 0 {
 			fail("task %s has no task test (name one Test%s_...)", t.ID, strings.ReplaceAll(t.ID, ".", "_"))
@@ -105,8 +111,8 @@ func verifyStage(s stage, tmp string, race bool) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Printf("stage %d %-22s tasks %d  tests %d (task %d, guard %d)  known-wrong variants rejected %d  race %v  pure-Go %v\n",
-		s.Number, s.Slug, len(tasks), len(solution.Tests), sum(tested), len(solution.Tests)-sum(tested), nVariants, race, race)
+	fmt.Printf("stage %d %-16s tasks %d  tests %d (task %d, guard %d)  known-wrong rejected %d/%d  -race %v  pure-Go driver checked %v\n",
+		s.Number, s.Slug, len(tasks), len(solution.Tests), sum(tested), len(solution.Tests)-sum(tested), nVariants, nVariantsTotal(s), race, true)
 	return problems, nil
 }
 
@@ -165,6 +171,7 @@ func checkVariants(s stage, tmp string, solution testRun, fail func(string, ...a
 	}
 	rejected := 0
 	for _, v := range variants {
+		checksRun++
 		patched, err := v.apply(s, tmp)
 		if err != nil {
 			return 0, err
@@ -198,6 +205,12 @@ func checkVariants(s stage, tmp string, solution testRun, fail func(string, ...a
 		}
 	}
 	return rejected, nil
+}
+
+// nVariantsTotal counts a stage's known-wrong variants.
+func nVariantsTotal(s stage) int {
+	v, _ := loadVariants(s)
+	return len(v)
 }
 
 func sum(m map[string]int) int {
