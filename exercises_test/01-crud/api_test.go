@@ -1,7 +1,6 @@
 package crud_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
@@ -21,14 +20,7 @@ func newAPI(t *testing.T) *spec.API {
 
 // newAPIWithDB is newAPI that also hands back the database, to look behind the API.
 func newAPIWithDB(t *testing.T) (*spec.API, *sqlitedb.DB) {
-	t.Helper()
-	db := spec.OpenDB(t)
-	log, serverLog := spec.NewServerLog()
-	e, err := bank.NewServer(context.Background(), db, log)
-	if err != nil {
-		t.Fatalf("starting the stage 1 server: %v", err)
-	}
-	return spec.NewAPI(e, serverLog), db
+	return spec.StartAPI(t, bank.NewServer)
 }
 
 // openAccount opens an account and returns its id.

@@ -15,14 +15,7 @@ const stage = "02-events"
 
 // newAPI starts stage 2's server on a fresh database, in process.
 func newAPI(t *testing.T) (*spec.API, *sqlitedb.DB) {
-	t.Helper()
-	db := spec.OpenDB(t)
-	log, serverLog := spec.NewServerLog()
-	e, err := bank.NewServer(context.Background(), db, log)
-	if err != nil {
-		t.Fatalf("starting the stage 2 server: %v", err)
-	}
-	return spec.NewAPI(e, serverLog), db
+	return spec.StartAPI(t, bank.NewServer)
 }
 
 // newStore opens an event store on a fresh database.

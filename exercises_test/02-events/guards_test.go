@@ -45,16 +45,6 @@ func TestGuard_AnEmptyLogIsAnEmptyPage(t *testing.T) {
 }
 
 func TestGuard_IndexStageAndHealth(t *testing.T) {
-	c := spec.For(t, stage)
 	api, _ := newAPI(t)
-	c.Doing("GET /")
-	r := api.Get("/")
-	c.Status(r, http.StatusOK)
-	c.That(strings.Contains(string(r.Body), "Stage 2") && strings.Contains(string(r.Body), "/events"),
-		"an HTML page naming stage 2 and its event endpoints", r.Describe())
-	c.Doing("GET /stage")
-	r = api.Get("/stage")
-	c.Equal(int64(2), r.Int("stage"), "stage")
-	c.Doing("GET /healthz")
-	c.Status(api.Get("/healthz"), http.StatusOK)
+	spec.For(t, stage).CheckStagePages(api, 2, "/accounts/{id}/events", "/events?after=N")
 }

@@ -1,7 +1,6 @@
 package aggregates_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
@@ -17,14 +16,7 @@ const adaID = "0190c6a8-7d3e-7a1b-9c2d-3e4f5a6b7c8d"
 
 // newAPI starts stage 3's server on a fresh database, in process.
 func newAPI(t *testing.T) (*spec.API, *sqlitedb.DB) {
-	t.Helper()
-	db := spec.OpenDB(t)
-	log, serverLog := spec.NewServerLog()
-	e, err := bank.NewServer(context.Background(), db, log)
-	if err != nil {
-		t.Fatalf("starting the stage 3 server: %v", err)
-	}
-	return spec.NewAPI(e, serverLog), db
+	return spec.StartAPI(t, bank.NewServer)
 }
 
 // openAccount opens an account over HTTP and returns its id.

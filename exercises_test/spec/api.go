@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/go-es-workshop/kit/internal/sqlitedb"
+	"github.com/labstack/echo/v4"
 )
 
 // OpenDB opens a fresh database file in the test's temporary folder.
@@ -182,4 +183,38 @@ func (c *Check) stubAnswered(want int, logged string) string {
 	msg := fmt.Sprintf("\n%s\n  Doing:    %s\n  Expected: status %d %s\n  Got:      500, because a stub still returns its TODO error (%s)",
 		c.title(), c.doing, want, http.StatusText(want), strings.SplitN(strings.Trim(logged, `"`), ":", 2)[0])
 	return msg + c.pointers()
+}
+
+// NewServerFunc is the signature of every stage's bank.NewServer.
+type NewServerFunc func(context.Context, *sqlitedb.DB, *slog.Logger) (*echo.Echo, error)
+
+// StartAPI starts a stage's server on a fresh database, in process, and returns
+// a client for it and the database (to look behind the API).
+func StartAPI(t testing.TB, newServer NewServerFunc) (*API, *sqlitedb.DB) {
+	t.Helper()
+	db := OpenDB(t)
+	log, serverLog := NewServerLog()
+	e, err := newServer(context.Background(), db, log)
+	if err != nil {
+		t.Fatalf("starting the server: %v", err)
+	}
+	return NewAPI(e, serverLog), db
+}
+
+// CheckStagePages checks GET / (HTML naming the stage and mentioning each of
+// mustMention), GET /stage and GET /healthz.
+func (c *Check) CheckStagePages(api *API, stage int, mustMention ...string) {
+	c.t.Helper()
+	c.Doing("GET /")
+	r := api.Get("/")
+	c.Status(r, http.StatusOK)
+	for _, want := range append([]string{fmt.Sprintf("Stage %d", stage), "curl"}, mustMention...) {
+		c.That(strings.Contains(string(r.Body), want), fmt.Sprintf("an HTML page that mentions %q", want), r.Describe())
+	}
+	c.Doing("GET /stage")
+	r = api.Get("/stage")
+	c.Status(r, http.StatusOK)
+	c.Equal(int64(stage), r.Int("stage"), "stage")
+	c.Doing("GET /healthz")
+	c.Status(api.Get("/healthz"), http.StatusOK)
 }
