@@ -30,7 +30,8 @@ func (a *Accounts) Withdraw(ctx context.Context, id uuid.UUID, amount int64) (Ac
 	if err := checkAmount(amount); err != nil {
 		return Account{}, err
 	}
-	// TODO(1.2): Subtract amount in ONE conditional UPDATE that keeps balance >= -overdraft_limit.
+	// TODO(1.2): Subtract amount in ONE conditional UPDATE that keeps balance >=
+	//   -overdraft_limit.
 	// Never read the balance first and write the result back: two concurrent withdrawals
 	// would both see the old balance and one of them would be lost.
 	return Account{}, exercise.Todo("1.2")

@@ -34,7 +34,8 @@ func (e *ConcurrencyError) Unwrap() error { return ErrConcurrency }
 // concurrency: no lock is held while the caller decides, and a stale decision is
 // refused here instead of overwriting what happened in between.
 func (s *EventStore) Append(ctx context.Context, streamID string, expectedVersion int64, meta Metadata, events ...Event) ([]Envelope, error) {
-	// TODO(2.3): Seal the events, then in ONE transaction compare the stream's version with expectedVersion and insert them all.
+	// TODO(2.3): Seal the events, then in ONE transaction compare the stream's version
+	//   with expectedVersion and insert them all.
 	// s.db.Write begins transactions IMMEDIATE: it holds the write lock from the first
 	// statement, so nobody can append between the version check and the inserts.
 	return nil, exercise.Todo("2.3")

@@ -55,7 +55,8 @@ func MigrateLegacyAccounts(ctx context.Context, legacy *sql.DB, store *EventStor
 
 // migrateAccount appends one legacy row's opening events, unless its stream exists.
 func migrateAccount(ctx context.Context, store *EventStore, row legacyAccount, runID string) (bool, error) {
-	// TODO(2.4): Append openingEvents(row) as a NEW stream (expected version 0); a concurrency conflict means "already migrated".
+	// TODO(2.4): Append openingEvents(row) as a NEW stream (expected version 0); a
+	//   concurrency conflict means "already migrated".
 	// The metadata should let an auditor tell migrated history from real history:
 	// correlation id runID, causation the legacy row, user "legacy-migration".
 	return false, exercise.Todo("2.4")

@@ -50,12 +50,14 @@ func register[E Event](r *Registry, name string, schemaVersion int) {
 
 // Encode returns the registered name, schema version and JSON of an event.
 func (r *Registry) Encode(e Event) (name string, schemaVersion int, data []byte, err error) {
-	// TODO(2.2): Look the event's Go type up in r.byType and return its registered name, schema version and JSON.
+	// TODO(2.2): Look the event's Go type up in r.byType and return its registered name,
+	//   schema version and JSON.
 	return "", 0, nil, exercise.Todo("2.2")
 }
 
 // Decode turns a stored name and JSON back into an event.
 func (r *Registry) Decode(name string, data []byte) (Event, error) {
-	// TODO(2.2): Look the name up in r.byName and decode data with the registration's decode function.
+	// TODO(2.2): Look the name up in r.byName and decode data with the registration's
+	//   decode function.
 	return nil, exercise.Todo("2.2")
 }

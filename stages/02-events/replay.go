@@ -26,7 +26,8 @@ func Replay(history []Envelope) (Account, error) {
 // evolve applies one event to a state and returns the new state. It never checks a
 // rule: an event is a fact that already happened, and the fold must accept it.
 func evolve(acc Account, event Event) (Account, error) {
-	// TODO(2.1): Apply one event to the state: a type switch with a case for each event type.
+	// TODO(2.1): Apply one event to the state: a type switch with a case for each event
+	//   type.
 	// An event type without a case is a bug: return an error rather than skip it.
 	return acc, exercise.Todo("2.1")
 }

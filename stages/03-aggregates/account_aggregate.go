@@ -60,7 +60,8 @@ func (a *Account) Deposit(amount int64) error {
 
 // Withdraw pays amount out of the account, never past its overdraft limit.
 func (a *Account) Withdraw(amount int64) error {
-	// TODO(3.3): Check every rule against the current state FIRST; only then record MoneyWithdrawn.
+	// TODO(3.3): Check every rule against the current state FIRST; only then record
+	//   MoneyWithdrawn.
 	// The rules: a valid amount (checkAmount), an open account, and a balance that
 	// stays at or above -overdraftLimit. Deposit above is the pattern.
 	return exercise.Todo("3.3")

@@ -47,13 +47,15 @@ func (f *AccountFactory) Open(cmd OpenAccount) (*Account, error) {
 	if err := cmd.Validate(); err != nil {
 		return nil, err
 	}
-	// TODO(3.2): Look up the policy of cmd.Kind and refuse an overdraft above its MaxOverdraft; then record AccountOpened on a new Account.
+	// TODO(3.2): Look up the policy of cmd.Kind and refuse an overdraft above its
+	//   MaxOverdraft; then record AccountOpened on a new Account.
 	return nil, exercise.Todo("3.2")
 }
 
 // Reconstitute rebuilds an account from its stored history, oldest first.
 func (f *AccountFactory) Reconstitute(history []Envelope) (*Account, error) {
-	// TODO(3.1): Refuse a history that is empty, does not start with AccountOpened, mixes streams, or has versions other than 1, 2, 3...; else apply each event.
+	// TODO(3.1): Refuse a history that is empty, does not start with AccountOpened, mixes
+	//   streams, or has versions other than 1, 2, 3...; else apply each event.
 	// Wrap ErrCorruptHistory in every refusal. Set the account's version as you go.
 	return nil, exercise.Todo("3.1")
 }

@@ -96,7 +96,8 @@ func (h *CommandHandler) Close(ctx context.Context, id uuid.UUID, ifMatch *int64
 // with a fresh load, so the retry decides on the state that won, never re-sends
 // the old decision.
 func (h *CommandHandler) execute(ctx context.Context, id uuid.UUID, ifMatch *int64, meta Metadata, decide func(*Account) error) (CommandResult, error) {
-	// TODO(3.4): Loop: load, check If-Match, decide, save. On ErrConcurrency (and no If-Match) wait a little and go round again, at most h.maxAttempts times.
+	// TODO(3.4): Loop: load, check If-Match, decide, save. On ErrConcurrency (and no
+	//   If-Match) wait a little and go round again, at most h.maxAttempts times.
 	return CommandResult{}, exercise.Todo("3.4")
 }
 

@@ -109,12 +109,31 @@ func cutExercises(name string, src []byte, stageNum int) (cutResult, error) {
 
 // starterLines is what the learner sees in place of the solution.
 func (r *region) starterLines() []string {
-	lines := []string{r.indent + "// TODO(" + r.task + "): " + r.summary}
+	lines := wrapComment(r.indent, "// TODO("+r.task+"): ", "//   ", r.summary)
 	lines = append(lines, r.guidance...)
 	for _, stub := range r.stubs {
 		lines = append(lines, r.indent+stub)
 	}
 	return lines
+}
+
+// commentWidth is where wrapComment breaks a long TODO summary.
+const commentWidth = 90
+
+// wrapComment breaks text into comment lines of at most commentWidth columns
+// (tabs counted as 4), the first starting with first and the rest with rest.
+func wrapComment(indent, first, rest, text string) []string {
+	width := commentWidth - 4*strings.Count(indent, "\t") - len(strings.ReplaceAll(indent, "\t", ""))
+	var lines []string
+	line := first
+	for _, word := range strings.Fields(text) {
+		if len(line)+len(word) > width && strings.TrimSpace(line) != strings.TrimSpace(first) && line != rest {
+			lines = append(lines, indent+strings.TrimRight(line, " "))
+			line = rest
+		}
+		line += word + " "
+	}
+	return append(lines, indent+strings.TrimRight(line, " "))
 }
 
 func taskStage(task string) int {
