@@ -22,9 +22,10 @@ TEST_STAGES  := $(addprefix test-stage,$(STAGES))
 RUN_STAGES   := $(addprefix run-stage,$(STAGES))
 RESET_STAGES := $(addprefix reset-stage,$(STAGES))
 DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
+COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
 .PHONY: help setup doctor test check-stages verify test-tools lint embed-check gen demo status hint bench slides \
-	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES)
+	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
 $(KIT): $(KIT_SOURCES)
 	@go build -o $@ ./tools/kit
@@ -49,7 +50,9 @@ $(TEST_STAGES): test-stage%: $(KIT) ## run stage N's tests against your code in 
 	@$(KIT) test $*
 
 $(RUN_STAGES): run-stage%: ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution)
-	go run ./$(if $(SOLUTION),solutions,stages)/$$(ls $(if $(SOLUTION),solutions,stages) | grep '^0$*-')/cmd/server $(ARGS)
+	@dir=$(if $(SOLUTION),solutions,stages)/$$(ls stages | grep '^0$*-'); \
+	echo "Starting $$dir (Ctrl-C stops it) ..."; \
+	go run ./$$dir/cmd/server $(ARGS)
 
 status: $(KIT) ## which tasks pass, stage by stage
 	@$(KIT) status
@@ -60,8 +63,11 @@ hint: $(KIT) ## a hint for a task: make hint TASK=2.3 [LEVEL=2]
 $(RESET_STAGES): reset-stage%: $(KIT) ## restore stage N's starter (your files are backed up under .data/backup)
 	@$(KIT) reset $*
 
-$(DIFF_STAGES): diff-stage%: $(KIT) ## what stage N's solution adds to stage N-1's
+$(DIFF_STAGES): diff-stage%: $(KIT) ## what stage N's solution adds to stage N-1's (the lesson in one diff)
 	@$(KIT) diff $*
+
+$(COMPARE_STAGES): compare-stage%: $(KIT) ## your code in stages/ beside stage N's solution
+	@$(KIT) compare $*
 
 # --- presenters -----------------------------------------------------------------
 

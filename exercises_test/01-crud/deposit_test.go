@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
+	bank "github.com/go-es-workshop/kit/stages/01-crud"
 )
 
 func Test1_1_DepositAddsToTheBalance(t *testing.T) {
@@ -53,4 +54,19 @@ func Test1_1_ConcurrentDepositsLoseNothing(t *testing.T) {
 	got := account(c, api, id).Int("balance")
 	c.That(got == 4000, "balance 4000: every deposit counted once",
 		fmt.Sprintf("balance %d: %d deposits were lost (a read-modify-write lets two requests write over each other)", got, (4000-got)/100))
+}
+
+func Test1_1_ADepositPastTheBalanceLimitIsRefused(t *testing.T) {
+	c := spec.For(t, stage)
+	api, db := newAPIWithDB(t)
+	id := openAccount(c, api, "savings", 0)
+	_, err := db.Write.Exec(`UPDATE accounts SET balance = ? WHERE id = ?`, bank.MaxBalance-100, id)
+	c.NoError(err, "putting the balance 100 below MaxBalance (test setup)")
+
+	c.Doing("deposit 101 into an account 100 below the bank's balance limit")
+	c.Status(api.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 101}), http.StatusUnprocessableEntity)
+	c.Doing("deposit exactly 100")
+	r := api.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 100})
+	c.Status(r, http.StatusOK)
+	c.Equal(bank.MaxBalance, r.Int("balance"), "balance")
 }

@@ -31,6 +31,7 @@ func newStore(t *testing.T) (*bank.EventStore, *sqlitedb.DB) {
 
 // openAccount opens an account over HTTP and returns its id.
 func openAccount(c *spec.Check, api *spec.API, kind string, overdraft int64, headers ...string) string {
+	c.Doing("open a %s account (setup for this test)", kind)
 	r := api.Post("/accounts", map[string]any{"owner": "Ada Lovelace", "kind": kind, "currency": "EUR", "overdraft_limit": overdraft}, headers...)
 	c.Status(r, http.StatusCreated)
 	return r.String("id")

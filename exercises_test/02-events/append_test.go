@@ -1,9 +1,9 @@
 package events_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -15,7 +15,7 @@ import (
 func Test2_3_AppendNumbersEventsAfterTheExpectedVersion(t *testing.T) {
 	c := spec.For(t, stage)
 	store, _ := newStore(t)
-	ctx := context.Background()
+	ctx := c.Ctx()
 	c.Doing("append AccountOpened to a new stream (expected version 0)")
 	first, err := store.Append(ctx, "account-"+adaID, 0, meta, adaOpened)
 	c.NoError(err, "the first Append")
@@ -41,7 +41,7 @@ func Test2_3_AppendNumbersEventsAfterTheExpectedVersion(t *testing.T) {
 func Test2_3_AppendRefusesAStaleExpectedVersion(t *testing.T) {
 	c := spec.For(t, stage)
 	store, _ := newStore(t)
-	ctx := context.Background()
+	ctx := c.Ctx()
 	_, err := store.Append(ctx, "account-"+adaID, 0, meta, adaOpened)
 	c.NoError(err, "the first Append")
 	for _, stale := range []int64{0, 2, 7} {
@@ -58,7 +58,7 @@ func Test2_3_AFailedAppendWritesNothing(t *testing.T) {
 	c := spec.For(t, stage)
 	store, db := newStore(t)
 	c.Doing("append [AccountOpened, nil]: the second cannot be encoded")
-	_, err := store.Append(context.Background(), "account-"+adaID, 0, meta, adaOpened, nil)
+	_, err := store.Append(c.Ctx(), "account-"+adaID, 0, meta, adaOpened, nil)
 	c.That(errors.Is(err, bank.ErrUnknownEventType), "an error wrapping ErrUnknownEventType", fmt.Sprintf("%v", err))
 	c.Equal(0, countEvents(c, db), "events stored (all or nothing)")
 }
@@ -73,7 +73,7 @@ func Test2_3_OfConcurrentAppendsAtOneVersionExactlyOneWins(t *testing.T) {
 	for i := range errs {
 		wg.Go(func() {
 			<-start
-			_, errs[i] = store.Append(context.Background(), "account-"+adaID, 0, meta, adaOpened)
+			_, errs[i] = store.Append(c.Ctx(), "account-"+adaID, 0, meta, adaOpened)
 		})
 	}
 	close(start)
@@ -87,8 +87,21 @@ func Test2_3_OfConcurrentAppendsAtOneVersionExactlyOneWins(t *testing.T) {
 			conflicts++
 		}
 	}
-	c.That(wins == 1 && conflicts == 9, "1 success and 9 ErrConcurrency", fmt.Sprintf("%d successes, %d conflicts, errors %v", wins, conflicts, errs))
-	loaded, err := store.Load(context.Background(), "account-"+adaID)
+	c.That(wins == 1 && conflicts == 9, "1 success and 9 ErrConcurrency", fmt.Sprintf("%d successes, %d conflicts; errors: %s", wins, conflicts, distinct(errs)))
+	loaded, err := store.Load(c.Ctx(), "account-"+adaID)
 	c.NoError(err, "Load")
 	c.Equal(1, len(loaded), "events in the stream")
+}
+
+// distinct lists the different error messages among errs, each once.
+func distinct(errs []error) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, err := range errs {
+		if err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
+			out = append(out, err.Error())
+		}
+	}
+	return strings.Join(out, "; ")
 }

@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -56,4 +57,12 @@ func Test2_1_EveryPastStateCanBeAnswered(t *testing.T) {
 		got := replay(c, history[:v])
 		c.That(got.Balance == want[v-1] && got.Version == int64(v), fmt.Sprintf("balance %d at version %d", want[v-1], v), describeAccount(got))
 	}
+}
+
+func Test2_1_AnEventWithoutACaseIsAnError(t *testing.T) {
+	c := spec.For(t, stage)
+	c.Doing("replay AccountOpened and then an event the fold has no case for (nil)")
+	_, err := bank.Replay(append(envelopes("account-"+adaID, adaOpened), bank.Envelope{StreamID: "account-" + adaID, Version: 2}))
+	c.That(errors.Is(err, bank.ErrUnknownEventType), "an error wrapping ErrUnknownEventType: skipping an event would give a wrong state",
+		fmt.Sprintf("%v", err))
 }

@@ -1,7 +1,6 @@
 package events_test
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -46,7 +45,7 @@ func addLegacyRows(c *spec.Check, db *sqlitedb.DB, rows ...legacyRow) {
 }
 
 func migrate(c *spec.Check, legacy *sqlitedb.DB, store *bank.EventStore) bank.MigrationReport {
-	report, err := bank.MigrateLegacyAccounts(context.Background(), legacy.Read, store, "run-1")
+	report, err := bank.MigrateLegacyAccounts(c.Ctx(), legacy.Read, store, "run-1")
 	c.NoError(err, "MigrateLegacyAccounts")
 	return report
 }
@@ -60,7 +59,7 @@ func Test2_4_LegacyRowsBecomeOpeningEvents(t *testing.T) {
 	c.Equal(bank.MigrationReport{Migrated: 3, Skipped: 0}, report, "the report")
 	for _, row := range legacyRows {
 		c.Doing("replay the stream of legacy account %s (%s)", row.id, row.owner)
-		history, err := store.Load(context.Background(), bank.StreamID(row.id))
+		history, err := store.Load(c.Ctx(), bank.StreamID(row.id))
 		c.NoError(err, "Load")
 		acc, err := bank.Replay(history)
 		c.NoError(err, "Replay")

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/go-es-workshop/kit/internal/exercise"
 	"github.com/go-es-workshop/kit/internal/sqlitedb"
 	"github.com/labstack/echo/v4"
 )
@@ -52,6 +54,19 @@ func NewServerLog() (*slog.Logger, *ServerLog) {
 	return slog.New(slog.NewTextHandler(l, nil)), l
 }
 
+// CallTimeout bounds every call a test makes into the stage's code. A call that
+// waits longer is stuck, typically behind a transaction that was never committed
+// or rolled back: SQLite's one write connection stays taken and every later
+// write waits for it. The test then fails in seconds instead of hanging.
+const CallTimeout = 10 * time.Second
+
+// Ctx is a context for one call into the stage's code, cancelled after CallTimeout.
+func (c *Check) Ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), CallTimeout)
+	c.t.Cleanup(cancel)
+	return ctx
+}
+
 // API calls a stage's HTTP handler in process, without a network.
 type API struct {
 	h   http.Handler
@@ -88,7 +103,9 @@ func (a *API) Do(method, path string, body any, headers ...string) Response {
 
 // rawDo sends body as it is, with the given header pairs.
 func (a *API) rawDo(method, path, body string, headers ...string) Response {
-	req := httptest.NewRequestWithContext(context.Background(), method, path, strings.NewReader(body))
+	ctx, cancel := context.WithTimeout(context.Background(), CallTimeout)
+	defer cancel()
+	req := httptest.NewRequestWithContext(ctx, method, path, strings.NewReader(body))
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
@@ -148,10 +165,18 @@ func (r Response) Describe() string {
 	s := fmt.Sprintf("%d %s %s", r.Status, http.StatusText(r.Status), body)
 	if r.Status >= 500 {
 		if line := lastError(r.log); line != "" {
-			s += "\nserver log: " + line
+			s += "\nserver log: " + line + stuckHint(line)
 		}
 	}
 	return s
+}
+
+// stuckHint explains a deadline that ran out inside the stage's code.
+func stuckHint(err string) string {
+	if !strings.Contains(err, "context deadline exceeded") {
+		return ""
+	}
+	return "\n(a call waited more than " + CallTimeout.String() + ": is a transaction left open? Put defer tx.Rollback() right after BeginTx, so every early return releases the database's write connection)"
 }
 
 func lastError(log string) string {
@@ -180,9 +205,17 @@ func (c *Check) Status(r Response, want int) {
 
 // stubAnswered explains a 500 that an unfinished task's stub caused.
 func (c *Check) stubAnswered(want int, logged string) string {
-	msg := fmt.Sprintf("\n%s\n  Doing:    %s\n  Expected: status %d %s\n  Got:      500, because a stub still returns its TODO error (%s)",
-		c.title(), c.doing, want, http.StatusText(want), strings.SplitN(strings.Trim(logged, `"`), ":", 2)[0])
-	return msg + c.pointers()
+	var task string
+	fmt.Sscanf(strings.Trim(logged, `"`), "task %s", &task)
+	return c.notDone(&exercise.TodoError{Task: task, File: fileOfTodo(logged)}) +
+		fmt.Sprintf("\n  (expected status %d, got 500 from the stub)", want)
+}
+
+// fileOfTodo picks the file out of a logged TodoError message.
+func fileOfTodo(logged string) string {
+	_, after, _ := strings.Cut(logged, "open ")
+	file, _, _ := strings.Cut(after, " ")
+	return file
 }
 
 // NewServerFunc is the signature of every stage's bank.NewServer.

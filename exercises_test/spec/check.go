@@ -93,7 +93,7 @@ func (c *Check) message(expected, got string) string {
 		fmt.Fprintf(&b, "  Doing:    %s\n", c.doing)
 	}
 	fmt.Fprintf(&b, "  Expected: %s\n", indentRest(expected, 12))
-	fmt.Fprintf(&b, "  Got:      %s", indentRest(got, 12))
+	fmt.Fprintf(&b, "  Got:      %s", indentRest(got+stuckHint(got), 12))
 	b.WriteString(c.pointers())
 	return b.String()
 }
@@ -123,7 +123,10 @@ func (c *Check) notDone(todo *exercise.TodoError) string {
 	} else {
 		fmt.Fprintf(&b, "\n%s\n  Needs task %s first: its stub still returns the TODO error.\n", c.title(), todo.Task)
 	}
-	fmt.Fprintf(&b, "  Doing:    %s\n  Open:     %s (look for TODO(%s))\n  Hint:     make hint TASK=%s", c.doing, todo.File, todo.Task, todo.Task)
+	if c.doing != "" {
+		fmt.Fprintf(&b, "  Doing:    %s\n", c.doing)
+	}
+	fmt.Fprintf(&b, "  Open:     %s (look for TODO(%s))\n  Hint:     make hint TASK=%s", todo.File, todo.Task, todo.Task)
 	return b.String()
 }
 

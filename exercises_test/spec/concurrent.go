@@ -20,6 +20,12 @@ type Statuses struct {
 // N is how many requests were answered with status code.
 func (s Statuses) N(code int) int { return s.counts[code] }
 
+func countOf(mu *sync.Mutex, n *int) int {
+	mu.Lock()
+	defer mu.Unlock()
+	return *n
+}
+
 // String lists the counts, e.g. "10 × 200, 30 × 422".
 func (s Statuses) String() string {
 	codes := make([]int, 0, len(s.counts))
@@ -52,16 +58,18 @@ func (a *API) Collide(db *sqlitedb.DB, n int, path string, body any) Statuses {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	statuses := Statuses{counts: map[int]int{}}
+	finished := 0
 	for range n {
 		wg.Go(func() {
 			r := a.Post(path, body)
 			mu.Lock()
 			statuses.counts[r.Status]++
+			finished++
 			mu.Unlock()
 		})
 	}
 	deadline := time.Now().Add(2 * time.Second)
-	for db.Write.Stats().WaitCount-waitingBefore < int64(n) && time.Now().Before(deadline) {
+	for db.Write.Stats().WaitCount-waitingBefore+int64(countOf(&mu, &finished)) < int64(n) && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond) // polling a condition, bounded by the deadline
 	}
 	_ = hold.Rollback()

@@ -46,6 +46,9 @@ td{vertical-align:top;padding:.3rem .6rem}
 
 func indexHandler(info StageInfo) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if strings.Contains(c.Request().Header.Get(echo.HeaderAccept), echo.MIMEApplicationJSON) {
+			return c.JSON(http.StatusOK, info) // the same as GET /stage, for clients that ask for JSON
+		}
 		base := "http://" + c.Request().Host
 		endpoints := make([]Endpoint, len(info.Endpoints))
 		for i, ep := range info.Endpoints {

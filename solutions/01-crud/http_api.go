@@ -64,8 +64,11 @@ func (a *api) getAccount(c echo.Context) error {
 func (a *api) deposit(c echo.Context) error  { return a.changeBalance(c, a.accounts.Deposit) }
 func (a *api) withdraw(c echo.Context) error { return a.changeBalance(c, a.accounts.Withdraw) }
 
+// balanceChange is the shape of Accounts.Deposit and Accounts.Withdraw.
+type balanceChange func(ctx context.Context, id uuid.UUID, amount int64) (Account, error)
+
 // changeBalance is the shared shape of a deposit and a withdrawal.
-func (a *api) changeBalance(c echo.Context, change func(context.Context, uuid.UUID, int64) (Account, error)) error {
+func (a *api) changeBalance(c echo.Context, change balanceChange) error {
 	id, err := web.PathUUID(c, "id")
 	if err != nil {
 		return err

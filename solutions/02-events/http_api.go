@@ -68,8 +68,11 @@ func (a *api) getAccount(c echo.Context) error {
 func (a *api) deposit(c echo.Context) error  { return a.changeBalance(c, a.bank.Deposit) }
 func (a *api) withdraw(c echo.Context) error { return a.changeBalance(c, a.bank.Withdraw) }
 
+// balanceCommand is the shape of Bank.Deposit and Bank.Withdraw.
+type balanceCommand func(ctx context.Context, id uuid.UUID, amount int64, meta Metadata) (CommandResult, error)
+
 // changeBalance is the shared shape of a deposit and a withdrawal.
-func (a *api) changeBalance(c echo.Context, change func(context.Context, uuid.UUID, int64, Metadata) (CommandResult, error)) error {
+func (a *api) changeBalance(c echo.Context, change balanceCommand) error {
 	id, err := web.PathUUID(c, "id")
 	if err != nil {
 		return err

@@ -33,7 +33,9 @@ type legacyAccount struct {
 
 // MigrateLegacyAccounts writes opening events for every row of a stage 1 accounts
 // table. runID ties all of one run's events together as their correlation id.
-func MigrateLegacyAccounts(ctx context.Context, legacy *sql.DB, store *EventStore, runID string) (MigrationReport, error) {
+func MigrateLegacyAccounts(
+	ctx context.Context, legacy *sql.DB, store *EventStore, runID string,
+) (MigrationReport, error) {
 	rows, err := readLegacyAccounts(ctx, legacy)
 	if err != nil {
 		return MigrationReport{}, err
@@ -54,10 +56,12 @@ func MigrateLegacyAccounts(ctx context.Context, legacy *sql.DB, store *EventStor
 }
 
 // migrateAccount appends one legacy row's opening events, unless its stream exists.
-func migrateAccount(ctx context.Context, store *EventStore, row legacyAccount, runID string) (bool, error) {
+func migrateAccount(
+	ctx context.Context, store *EventStore, row legacyAccount, runID string,
+) (bool, error) {
 	//exercise:begin 2.4 Append openingEvents(row) as a NEW stream (expected version 0); a concurrency conflict means "already migrated".
-	// The metadata should let an auditor tell migrated history from real history:
-	// correlation id runID, causation the legacy row, user "legacy-migration".
+	// The metadata lets an auditor tell migrated history from real history:
+	// correlation id runID, causation id "legacy-row:<id>@<version>", user "legacy-migration".
 	meta := Metadata{
 		CorrelationID: runID,
 		CausationID:   fmt.Sprintf("legacy-row:%s@%d", row.ID, row.Version),

@@ -23,10 +23,12 @@ func IsCurrency(code string) bool { return currencies[code] }
 // checkAmount accepts a positive amount of at most MaxAmount minor units.
 func checkAmount(amount int64) error {
 	if amount <= 0 {
-		return &ValidationError{Field: "amount", Problem: fmt.Sprintf("must be a positive number of minor units, got %d", amount)}
+		return &ValidationError{Field: "amount",
+			Problem: fmt.Sprintf("must be a positive number of minor units, got %d", amount)}
 	}
 	if amount > MaxAmount {
-		return &ValidationError{Field: "amount", Problem: fmt.Sprintf("must be at most %d minor units, got %d", MaxAmount, amount)}
+		return &ValidationError{Field: "amount",
+			Problem: fmt.Sprintf("must be at most %d minor units, got %d", MaxAmount, amount)}
 	}
 	return nil
 }

@@ -27,7 +27,8 @@ func evolve(acc Account, event Event) (Account, error) {
 	// An event type without a case is a bug: return an error rather than skip it.
 	switch e := event.(type) {
 	case AccountOpened:
-		acc = Account{Owner: e.Owner, Kind: e.Kind, Currency: e.Currency, OverdraftLimit: e.OverdraftLimit, Status: StatusOpen}
+		acc = Account{Owner: e.Owner, Kind: e.Kind, Currency: e.Currency,
+			OverdraftLimit: e.OverdraftLimit, Status: StatusOpen}
 		if err := acc.ID.UnmarshalText([]byte(e.AccountID)); err != nil {
 			return Account{}, fmt.Errorf("AccountOpened: account_id: %w", err)
 		}

@@ -46,13 +46,14 @@ func (f *AccountFactory) Open(cmd OpenAccount) (*Account, error) {
 	if err := cmd.Validate(); err != nil {
 		return nil, err
 	}
-	//exercise:begin 3.2 Look up the policy of cmd.Kind and refuse an overdraft above its MaxOverdraft; then record AccountOpened on a new Account.
+	//exercise:begin 3.2 Look up the policy of cmd.Kind, refuse an overdraft above its MaxOverdraft, then record AccountOpened on a new Account.
 	policy, ok := f.policies[cmd.Kind]
 	if !ok {
-		return nil, &ValidationError{Field: "kind", Problem: fmt.Sprintf("%q has no rules in this bank", cmd.Kind)}
+		return nil, &ValidationError{Field: "kind", Problem: "has no rules in this bank"}
 	}
 	if cmd.OverdraftLimit > policy.MaxOverdraft {
-		return nil, &PolicyError{Reason: fmt.Sprintf("a %s account allows an overdraft limit of at most %d, not %d",
+		return nil, &PolicyError{Reason: fmt.Sprintf(
+			"a %s account allows an overdraft limit of at most %d, not %d",
 			cmd.Kind, policy.MaxOverdraft, cmd.OverdraftLimit)}
 	}
 	acc := &Account{}
@@ -71,7 +72,8 @@ func (f *AccountFactory) Reconstitute(history []Envelope) (*Account, error) {
 		return nil, fmt.Errorf("%w: no events", ErrCorruptHistory)
 	}
 	if _, ok := history[0].Event.(AccountOpened); !ok {
-		return nil, fmt.Errorf("%w: %s starts with %s, not AccountOpened", ErrCorruptHistory, history[0].StreamID, history[0].Type)
+		return nil, fmt.Errorf("%w: %s starts with %s, not AccountOpened",
+			ErrCorruptHistory, history[0].StreamID, history[0].Type)
 	}
 	acc := &Account{}
 	for i, e := range history {
@@ -93,9 +95,11 @@ func (f *AccountFactory) Reconstitute(history []Envelope) (*Account, error) {
 func checkInHistory(streamID string, i int, e Envelope) error {
 	switch {
 	case e.StreamID != streamID:
-		return fmt.Errorf("%w: event of %s inside the history of %s", ErrCorruptHistory, e.StreamID, streamID)
+		return fmt.Errorf("%w: event of %s inside the history of %s",
+			ErrCorruptHistory, e.StreamID, streamID)
 	case e.Version != int64(i+1):
-		return fmt.Errorf("%w: %s: event %d has version %d (a gap, or out of order)", ErrCorruptHistory, streamID, i+1, e.Version)
+		return fmt.Errorf("%w: %s: event %d has version %d (a gap, or out of order)",
+			ErrCorruptHistory, streamID, i+1, e.Version)
 	}
 	if _, opened := e.Event.(AccountOpened); opened && i > 0 {
 		return fmt.Errorf("%w: %s is opened again at version %d", ErrCorruptHistory, streamID, e.Version)

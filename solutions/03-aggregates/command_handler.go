@@ -58,7 +58,9 @@ type CommandResult struct {
 }
 
 // Open creates an account through the factory and saves it.
-func (h *CommandHandler) Open(ctx context.Context, cmd OpenAccount, meta Metadata) (CommandResult, error) {
+func (h *CommandHandler) Open(
+	ctx context.Context, cmd OpenAccount, meta Metadata,
+) (CommandResult, error) {
 	acc, err := h.factory.Open(cmd)
 	if err != nil {
 		return CommandResult{}, err
@@ -73,29 +75,43 @@ func (h *CommandHandler) Open(ctx context.Context, cmd OpenAccount, meta Metadat
 // Deposit, Withdraw and Close take an optional If-Match version: when set, the
 // command runs only on that exact version and is never retried.
 
-func (h *CommandHandler) Deposit(ctx context.Context, id uuid.UUID, amount int64, ifMatch *int64, meta Metadata) (CommandResult, error) {
+func (h *CommandHandler) Deposit(
+	ctx context.Context, id uuid.UUID, amount int64, ifMatch *int64, meta Metadata,
+) (CommandResult, error) {
 	if err := checkAmount(amount); err != nil {
 		return CommandResult{}, err
 	}
 	return h.execute(ctx, id, ifMatch, meta, func(a *Account) error { return a.Deposit(amount) })
 }
 
-func (h *CommandHandler) Withdraw(ctx context.Context, id uuid.UUID, amount int64, ifMatch *int64, meta Metadata) (CommandResult, error) {
+func (h *CommandHandler) Withdraw(
+	ctx context.Context, id uuid.UUID, amount int64, ifMatch *int64, meta Metadata,
+) (CommandResult, error) {
 	if err := checkAmount(amount); err != nil {
 		return CommandResult{}, err
 	}
 	return h.execute(ctx, id, ifMatch, meta, func(a *Account) error { return a.Withdraw(amount) })
 }
 
-func (h *CommandHandler) Close(ctx context.Context, id uuid.UUID, ifMatch *int64, meta Metadata) (CommandResult, error) {
+func (h *CommandHandler) Close(
+	ctx context.Context, id uuid.UUID, ifMatch *int64, meta Metadata,
+) (CommandResult, error) {
 	return h.execute(ctx, id, ifMatch, meta, (*Account).Close)
 }
 
 // execute loads, decides and saves; on a concurrency conflict it starts over
 // with a fresh load, so the retry decides on the state that won, never re-sends
 // the old decision.
-func (h *CommandHandler) execute(ctx context.Context, id uuid.UUID, ifMatch *int64, meta Metadata, decide func(*Account) error) (CommandResult, error) {
-	//exercise:begin 3.4 Loop: load, check If-Match, decide, save. On ErrConcurrency (and no If-Match) wait a little and go round again, at most h.maxAttempts times.
+func (h *CommandHandler) execute(
+	ctx context.Context, id uuid.UUID, ifMatch *int64, meta Metadata, decide func(*Account) error,
+) (CommandResult, error) {
+	//exercise:begin 3.4 Loop: load, check If-Match, decide, save; on ErrConcurrency decide again on a fresh load.
+	// How each attempt ends:
+	//   - saved: return resultOf(id, stored)
+	//   - any error but ErrConcurrency: return it
+	//   - ErrConcurrency with ifMatch set: the client's version is stale (&StaleVersionError{Expected: *ifMatch})
+	//   - ErrConcurrency on attempt h.maxAttempts: return it (HTTP 409)
+	//   - otherwise: pause(ctx, attempt), then load again and decide again
 	for attempt := 1; ; attempt++ {
 		acc, err := h.repo.Load(ctx, id)
 		if err != nil {

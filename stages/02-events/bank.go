@@ -30,12 +30,15 @@ func (b *Bank) Open(ctx context.Context, cmd OpenAccount, meta Metadata) (Comman
 	if err := cmd.Validate(); err != nil {
 		return CommandResult{}, err
 	}
-	opened := AccountOpened{AccountID: uuid.NewString(), Owner: cmd.Owner, Kind: cmd.Kind, Currency: cmd.Currency, OverdraftLimit: cmd.OverdraftLimit}
+	opened := AccountOpened{AccountID: uuid.NewString(), Owner: cmd.Owner, Kind: cmd.Kind,
+		Currency: cmd.Currency, OverdraftLimit: cmd.OverdraftLimit}
 	return b.record(ctx, opened.AccountID, 0, meta, opened)
 }
 
 // Deposit pays amount into an open account.
-func (b *Bank) Deposit(ctx context.Context, id uuid.UUID, amount int64, meta Metadata) (CommandResult, error) {
+func (b *Bank) Deposit(
+	ctx context.Context, id uuid.UUID, amount int64, meta Metadata,
+) (CommandResult, error) {
 	acc, err := b.openAccountFor(ctx, id, amount)
 	if err != nil {
 		return CommandResult{}, err
@@ -47,7 +50,9 @@ func (b *Bank) Deposit(ctx context.Context, id uuid.UUID, amount int64, meta Met
 }
 
 // Withdraw pays amount out of an open account, down to its overdraft limit.
-func (b *Bank) Withdraw(ctx context.Context, id uuid.UUID, amount int64, meta Metadata) (CommandResult, error) {
+func (b *Bank) Withdraw(
+	ctx context.Context, id uuid.UUID, amount int64, meta Metadata,
+) (CommandResult, error) {
 	acc, err := b.openAccountFor(ctx, id, amount)
 	if err != nil {
 		return CommandResult{}, err
@@ -103,7 +108,9 @@ func (b *Bank) openAccountFor(ctx context.Context, id uuid.UUID, amount int64) (
 }
 
 // record appends events to an account's stream at the version the decision was based on.
-func (b *Bank) record(ctx context.Context, accountID string, expectedVersion int64, meta Metadata, events ...Event) (CommandResult, error) {
+func (b *Bank) record(
+	ctx context.Context, accountID string, expectedVersion int64, meta Metadata, events ...Event,
+) (CommandResult, error) {
 	stored, err := b.store.Append(ctx, StreamID(accountID), expectedVersion, meta, events...)
 	if err != nil {
 		return CommandResult{}, err

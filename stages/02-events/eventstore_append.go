@@ -33,7 +33,9 @@ func (e *ConcurrencyError) Unwrap() error { return ErrConcurrency }
 // stream is still at expectedVersion (0 for a new stream). This is optimistic
 // concurrency: no lock is held while the caller decides, and a stale decision is
 // refused here instead of overwriting what happened in between.
-func (s *EventStore) Append(ctx context.Context, streamID string, expectedVersion int64, meta Metadata, events ...Event) ([]Envelope, error) {
+func (s *EventStore) Append(
+	ctx context.Context, streamID string, expectedVersion int64, meta Metadata, events ...Event,
+) ([]Envelope, error) {
 	// TODO(2.3): Seal the events, then in ONE transaction compare the stream's version
 	//   with expectedVersion and insert them all.
 	// s.db.Write begins transactions IMMEDIATE: it holds the write lock from the first
@@ -50,7 +52,9 @@ type pendingEvent struct {
 // seal wraps events in envelopes: ids, versions after expectedVersion, the time,
 // the metadata. It encodes everything before any write, so that an event that
 // cannot be stored fails the whole append before it touches the table.
-func (s *EventStore) seal(streamID string, expectedVersion int64, meta Metadata, events []Event) ([]pendingEvent, error) {
+func (s *EventStore) seal(
+	streamID string, expectedVersion int64, meta Metadata, events []Event,
+) ([]pendingEvent, error) {
 	if len(events) == 0 {
 		return nil, errors.New("append: no events")
 	}

@@ -47,8 +47,8 @@ func (f *AccountFactory) Open(cmd OpenAccount) (*Account, error) {
 	if err := cmd.Validate(); err != nil {
 		return nil, err
 	}
-	// TODO(3.2): Look up the policy of cmd.Kind and refuse an overdraft above its
-	//   MaxOverdraft; then record AccountOpened on a new Account.
+	// TODO(3.2): Look up the policy of cmd.Kind, refuse an overdraft above its
+	//   MaxOverdraft, then record AccountOpened on a new Account.
 	return nil, exercise.Todo("3.2")
 }
 
@@ -65,9 +65,11 @@ func (f *AccountFactory) Reconstitute(history []Envelope) (*Account, error) {
 func checkInHistory(streamID string, i int, e Envelope) error {
 	switch {
 	case e.StreamID != streamID:
-		return fmt.Errorf("%w: event of %s inside the history of %s", ErrCorruptHistory, e.StreamID, streamID)
+		return fmt.Errorf("%w: event of %s inside the history of %s",
+			ErrCorruptHistory, e.StreamID, streamID)
 	case e.Version != int64(i+1):
-		return fmt.Errorf("%w: %s: event %d has version %d (a gap, or out of order)", ErrCorruptHistory, streamID, i+1, e.Version)
+		return fmt.Errorf("%w: %s: event %d has version %d (a gap, or out of order)",
+			ErrCorruptHistory, streamID, i+1, e.Version)
 	}
 	if _, opened := e.Event.(AccountOpened); opened && i > 0 {
 		return fmt.Errorf("%w: %s is opened again at version %d", ErrCorruptHistory, streamID, e.Version)

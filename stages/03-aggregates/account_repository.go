@@ -35,7 +35,9 @@ func (r *AccountRepository) Load(ctx context.Context, id uuid.UUID) (*Account, e
 // Save appends the account's new events at the version it was loaded at. If the
 // stream moved on in the meantime, Append refuses with ErrConcurrency and nothing
 // is written.
-func (r *AccountRepository) Save(ctx context.Context, acc *Account, meta Metadata) ([]Envelope, error) {
+func (r *AccountRepository) Save(
+	ctx context.Context, acc *Account, meta Metadata,
+) ([]Envelope, error) {
 	if len(acc.Changes()) == 0 {
 		return nil, errors.New("save: the command recorded no event")
 	}

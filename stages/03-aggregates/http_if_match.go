@@ -18,12 +18,10 @@ func ifMatchVersion(c echo.Context) (*int64, error) {
 		return nil, nil
 	}
 	unquoted, err := strconv.Unquote(raw)
-	if err != nil {
-		return nil, web.Problemf(http.StatusBadRequest, `If-Match must be a version in quotes, like "3" (the ETag of GET /accounts/{id}), got %s`, raw)
-	}
-	version, err := strconv.ParseInt(unquoted, 10, 64)
-	if err != nil || version < 1 {
-		return nil, web.Problemf(http.StatusBadRequest, `If-Match must be a version in quotes, like "3" (the ETag of GET /accounts/{id}), got %s`, raw)
+	version, parseErr := strconv.ParseInt(unquoted, 10, 64)
+	if err != nil || parseErr != nil || version < 1 {
+		return nil, web.Problemf(http.StatusBadRequest,
+			`If-Match must be a version in quotes, like "3" (the ETag of GET /accounts/{id}), got %s`, raw)
 	}
 	return &version, nil
 }

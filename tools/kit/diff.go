@@ -1,9 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
 )
 
 // runDiff shows what stage N's solution adds to stage N-1's: the lesson in one diff.
@@ -15,23 +20,101 @@ func runDiff(args []string) error {
 	if err != nil {
 		return err
 	}
-	all, _ := stages()
-	var prev *stage
-	for i := range all {
-		if all[i].Number == s.Number-1 {
-			prev = &all[i]
-		}
+	prev, ok := previousStage(s)
+	if !ok {
+		fmt.Printf("Stage %d is the first stage: there is nothing before it to compare with.\n"+
+			"make compare-stage%d sets your code beside the solution.\n", s.Number, s.Number)
+		return nil
 	}
-	if prev == nil {
-		return fmt.Errorf("stage %d is the first stage: there is nothing before it to compare with", s.Number)
-	}
-	cmd := exec.Command("git", "diff", "--no-index", "--stat", "--patch", "--", prev.SolutionDir(), s.SolutionDir())
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
-			return nil // git diff exits 1 when there are differences
-		}
+	tmp, err := os.MkdirTemp("", "kit-diff-")
+	if err != nil {
 		return err
 	}
-	return nil
+	defer os.RemoveAll(tmp)
+	for _, st := range []stage{prev, s} {
+		if err := cleanCopy(st.SolutionDir(), filepath.Join(tmp, st.Slug)); err != nil {
+			return err
+		}
+	}
+	return gitDiff(tmp, prev.Slug, s.Slug)
+}
+
+// runCompare shows how the learner's stage differs from the solution.
+func runCompare(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("usage: kit compare N")
+	}
+	s, err := stageByArg(args[0])
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "kit-compare-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.CopyFS(filepath.Join(tmp, "yours"), os.DirFS(s.StarterDir())); err != nil {
+		return err
+	}
+	if err := cleanCopy(s.SolutionDir(), filepath.Join(tmp, "solution")); err != nil {
+		return err
+	}
+	fmt.Printf("- lines: %s (yours)   + lines: %s\n\n", s.StarterDir(), s.SolutionDir())
+	return gitDiff(tmp, "yours", "solution")
+}
+
+func previousStage(s stage) (stage, bool) {
+	all, _ := stages()
+	for _, st := range all {
+		if st.Number == s.Number-1 {
+			return st, true
+		}
+	}
+	return stage{}, false
+}
+
+// cleanCopy copies a solution folder without exercise markers, importing stages/
+// paths like the starters do, so that a diff shows only what matters.
+func cleanCopy(from, to string) error {
+	return filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(path, ".go") {
+			res, err := cutExercises(path, data, 0) // stage 0 has no tasks: nothing is cut
+			if err != nil {
+				return err
+			}
+			data = res.Text
+		}
+		target := filepath.Join(to, rel)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+}
+
+// gitDiff runs git diff between two folders of dir; git pages it on a terminal.
+func gitDiff(dir, a, b string) error {
+	cmd := exec.Command("git", "diff", "--no-index", "--stat", "--patch", "--", a, b)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		fmt.Println("No differences.")
+		return nil
+	case errors.As(err, &exit) && exit.ExitCode() == 1:
+		return nil // git diff exits 1 when there are differences
+	case errors.Is(err, syscall.EPIPE) || (errors.As(err, &exit) && !exit.Exited()):
+		return nil // the reader (head, a pager) stopped early
+	}
+	return err
 }

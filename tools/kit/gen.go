@@ -168,6 +168,7 @@ func runReset(args []string) error {
 	if err := writeStarter(s, g); err != nil {
 		return err
 	}
-	fmt.Printf("%s is a fresh starter again; your previous files are in %s\n", s.StarterDir(), backup)
+	fmt.Printf("%s is a fresh starter again. Your previous files are in %s;\nto get them back: rm -r %s && cp -r %s %s\n",
+		s.StarterDir(), backup, s.StarterDir(), backup, s.StarterDir())
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 )
 
 // testResult is one top-level test of a `go test -json` run.
@@ -20,12 +21,17 @@ type testResult struct {
 	Output string
 }
 
+// testTimeout stops a test binary whose code never returns. The tests bound each
+// call into stage code (spec.CallTimeout), so this is the last line of defence.
+const testTimeout = 2 * time.Minute
+
 // testRun is the outcome of one `go test -json` invocation.
 type testRun struct {
 	Tests     map[string]*testResult
 	Order     []string // top-level tests in the order they ran (source order)
 	BuildFail string   // compiler output when the package did not build
 	Panicked  bool
+	TimedOut  bool // go test stopped the binary after testTimeout
 }
 
 // goTestOptions select what a run tests against and how.
@@ -38,7 +44,7 @@ type goTestOptions struct {
 
 // goTest runs one package's tests and collects per-test results.
 func goTest(pkg string, opt goTestOptions) (testRun, error) {
-	args := []string{"test", "-json", "-count=1", "-timeout=180s"}
+	args := []string{"test", "-json", "-count=1", "-timeout=" + testTimeout.String()}
 	if opt.Overlay != "" {
 		args = append(args, "-overlay="+opt.Overlay)
 	}
@@ -67,7 +73,9 @@ func goTest(pkg string, opt goTestOptions) (testRun, error) {
 		if ev.Action == "build-output" {
 			buildOutput.WriteString(ev.Output)
 		}
-		if strings.Contains(ev.Output, "panic: ") && !strings.Contains(ev.Output, "panic: test timed out") {
+		if strings.Contains(ev.Output, "panic: test timed out") {
+			run.TimedOut = true
+		} else if strings.Contains(ev.Output, "panic: ") {
 			run.Panicked = true
 		}
 		if ev.Test == "" || strings.Contains(ev.Test, "/") {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -56,10 +57,19 @@ func runLearnerTest(args []string) error {
 	}
 	if run.BuildFail != "" {
 		fmt.Printf("Your code in %s does not compile yet:\n\n%s\n\nFix the first error above, then run make test-stage%d again.\n", s.StarterDir(), run.BuildFail, s.Number)
+		if strings.Contains(run.BuildFail, `internal/exercise" imported and not used`) {
+			fmt.Println("(You solved the last TODO of that file: delete its import of .../internal/exercise.)")
+		}
 		return fmt.Errorf("stage %d does not build", s.Number)
 	}
+	if run.TimedOut {
+		fmt.Printf("The tests were stopped after %s: some code never returned.\n"+
+			"Most often a transaction was left open (an early return without tx.Rollback()): SQLite's only\n"+
+			"write connection stays taken and every later write waits for it. Put `defer tx.Rollback()`\n"+
+			"right after BeginTx. The test that was running is named in the goroutine dump above.\n\n", testTimeout)
+	}
 	var brokenGuards []string
-	for _, name := range run.Order {
+	for _, name := range byTask(run) {
 		r := run.Tests[name]
 		if r.Passed {
 			continue
@@ -96,9 +106,39 @@ func printSummary(s stage, tasks []taskProgress, brokenGuards []string) {
 		fmt.Printf("\n  Next: task %s, in %s/%s (look for TODO(%s)).\n  Stuck? make hint TASK=%s\n",
 			next.Task.ID, s.StarterDir(), next.Task.File, next.Task.ID, next.Task.ID)
 	case len(brokenGuards) == 0:
-		fmt.Printf("\n  Stage %d done. Compare with the solution: make diff-stage%d shows what the stage added; solutions/%s is the reference.\n",
+		fmt.Printf("\n  Stage %d done. make compare-stage%d sets your code beside the solution (solutions/%s).\n",
 			s.Number, s.Number, s.Slug)
 	}
+}
+
+// byTask orders a run's tests by task (2.1 before 2.2), keeping source order
+// within a task, and guard tests last.
+func byTask(run testRun) []string {
+	names := slices.Clone(run.Order)
+	slices.SortStableFunc(names, func(a, b string) int {
+		ta, tb := taskOfTest(a), taskOfTest(b)
+		switch {
+		case ta == tb:
+			return 0
+		case ta == "":
+			return 1
+		case tb == "":
+			return -1
+		}
+		return compareTasks(ta, tb)
+	})
+	return names
+}
+
+// compareTasks orders task ids numerically: 2.9 before 2.10.
+func compareTasks(a, b string) int {
+	var a1, a2, b1, b2 int
+	fmt.Sscanf(a, "%d.%d", &a1, &a2)
+	fmt.Sscanf(b, "%d.%d", &b1, &b2)
+	if a1 != b1 {
+		return a1 - b1
+	}
+	return a2 - b2
 }
 
 func allDone(tasks []taskProgress) bool {

@@ -24,6 +24,7 @@ var commands = map[string]command{
 	"hint":    {"hint TASK [LEVEL]       a hint for a task (levels 1-3)", runHint},
 	"reset":   {"reset N                 restore stage N's starter (your files are backed up first)", runReset},
 	"diff":    {"diff N                  what stage N's solution adds to stage N-1's", runDiff},
+	"compare": {"compare N               your code in stages/ beside the solution", runCompare},
 	"doctor":  {"doctor                  check this machine for the workshop", runDoctor},
 	"demo":    {"demo [-addr A]          run the latest stage's solution with a seeded story", runDemo},
 	"embed":   {"embed [-check]          refresh (or check) code embedded in slides/", runEmbed},

@@ -32,7 +32,11 @@ func findTask(id string) (stage, task, error) {
 	if t, ok := tasks.Find(list, id); ok {
 		return s, t, nil
 	}
-	return stage{}, task{}, fmt.Errorf("stage %d has no task %s", s.Number, id)
+	ids := make([]string, len(list))
+	for i, t := range list {
+		ids[i] = t.ID
+	}
+	return stage{}, task{}, fmt.Errorf("stage %d has no task %s; its tasks are %s", s.Number, id, strings.Join(ids, ", "))
 }
 
 // runHint prints one hint level, and says how to get the next.

@@ -28,6 +28,7 @@ func main() {
 		log.Error("server stopped", "error", err)
 		os.Exit(1)
 	}
+	log.Info("server stopped cleanly")
 }
 
 func run(ctx context.Context, addr, dbPath string, log *slog.Logger) error {
