@@ -23,14 +23,6 @@ func newAPIWithDB(t *testing.T) (*spec.API, *sqlitedb.DB) {
 	return spec.StartAPI(t, bank.NewServer)
 }
 
-// openAccount opens an account and returns its id.
-func openAccount(c *spec.Check, api *spec.API, kind string, overdraft int64) string {
-	c.Doing("open a %s account (setup for this test)", kind)
-	r := api.Post("/accounts", map[string]any{"owner": "Ada Lovelace", "kind": kind, "currency": "EUR", "overdraft_limit": overdraft})
-	c.Status(r, http.StatusCreated)
-	return r.String("id")
-}
-
 // account reads an account back.
 func account(c *spec.Check, api *spec.API, id string) spec.Response {
 	r := api.Get("/accounts/" + id)

@@ -12,7 +12,7 @@ import (
 func Test1_1_DepositAddsToTheBalance(t *testing.T) {
 	c := spec.For(t, stage)
 	api := newAPI(t)
-	id := openAccount(c, api, "savings", 0)
+	id := c.OpenAccount(api, "savings", 0)
 
 	c.Doing("deposit 2500 and then 1500 into a new savings account")
 	c.Status(api.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 2500}), http.StatusOK)
@@ -26,7 +26,7 @@ func Test1_1_DepositAddsToTheBalance(t *testing.T) {
 func Test1_1_DepositIntoAClosedAccountIsRefused(t *testing.T) {
 	c := spec.For(t, stage)
 	api := newAPI(t)
-	id := openAccount(c, api, "savings", 0)
+	id := c.OpenAccount(api, "savings", 0)
 	c.Status(api.Post("/accounts/"+id+"/close", nil), http.StatusOK)
 
 	c.Doing("deposit 100 into a closed account")
@@ -46,7 +46,7 @@ func Test1_1_DepositIntoAnUnknownAccountIs404(t *testing.T) {
 func Test1_1_ConcurrentDepositsLoseNothing(t *testing.T) {
 	c := spec.For(t, stage)
 	api, db := newAPIWithDB(t)
-	id := openAccount(c, api, "savings", 0)
+	id := c.OpenAccount(api, "savings", 0)
 
 	c.Doing("40 deposits of 100 that all arrive before any is written")
 	statuses := api.Collide(db, 40, "/accounts/"+id+"/deposits", map[string]any{"amount": 100})
@@ -59,7 +59,7 @@ func Test1_1_ConcurrentDepositsLoseNothing(t *testing.T) {
 func Test1_1_ADepositPastTheBalanceLimitIsRefused(t *testing.T) {
 	c := spec.For(t, stage)
 	api, db := newAPIWithDB(t)
-	id := openAccount(c, api, "savings", 0)
+	id := c.OpenAccount(api, "savings", 0)
 	_, err := db.Write.Exec(`UPDATE accounts SET balance = ? WHERE id = ?`, bank.MaxBalance-100, id)
 	c.NoError(err, "putting the balance 100 below MaxBalance (test setup)")
 

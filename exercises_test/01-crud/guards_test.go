@@ -27,7 +27,7 @@ func TestGuard_OpenAccount(t *testing.T) {
 func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
 	c := spec.For(t, stage)
 	api, db := newAPIWithDB(t)
-	id := openAccount(c, api, "checking", 10000)
+	id := c.OpenAccount(api, "checking", 10000)
 	before := account(c, api, id)
 	for _, bad := range append(spec.PolicyRefusals(), spec.BadRequests(id)...) {
 		c.CheckRefused(bad, api.Send(bad))
@@ -42,7 +42,7 @@ func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
 func TestGuard_CloseNeedsAnOpenAccountWithZeroBalance(t *testing.T) {
 	c := spec.For(t, stage)
 	api := newAPI(t)
-	id := openAccount(c, api, "savings", 0)
+	id := c.OpenAccount(api, "savings", 0)
 	c.Doing("close an empty account")
 	r := api.Post("/accounts/"+id+"/close", nil)
 	c.Status(r, http.StatusOK)

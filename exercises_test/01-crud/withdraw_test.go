@@ -11,7 +11,7 @@ import (
 func Test1_2_WithdrawDownToTheOverdraftLimit(t *testing.T) {
 	c := spec.For(t, stage)
 	api := newAPI(t)
-	id := openAccount(c, api, "checking", 10000)
+	id := c.OpenAccount(api, "checking", 10000)
 
 	c.Doing("withdraw 10000 from a new checking account with an overdraft limit of 10000")
 	r := api.Post("/accounts/"+id+"/withdrawals", map[string]any{"amount": 10000})
@@ -27,7 +27,7 @@ func Test1_2_WithdrawDownToTheOverdraftLimit(t *testing.T) {
 func Test1_2_SavingsNeverGoBelowZero(t *testing.T) {
 	c := spec.For(t, stage)
 	api := newAPI(t)
-	id := openAccount(c, api, "savings", 0)
+	id := c.OpenAccount(api, "savings", 0)
 
 	c.Doing("withdraw 1 from an empty savings account")
 	r := api.Post("/accounts/"+id+"/withdrawals", map[string]any{"amount": 1})
@@ -38,7 +38,7 @@ func Test1_2_SavingsNeverGoBelowZero(t *testing.T) {
 func Test1_2_WithdrawFromAClosedAccountIsRefused(t *testing.T) {
 	c := spec.For(t, stage)
 	api := newAPI(t)
-	id := openAccount(c, api, "checking", 10000)
+	id := c.OpenAccount(api, "checking", 10000)
 	c.Status(api.Post("/accounts/"+id+"/close", nil), http.StatusOK)
 
 	c.Doing("withdraw 100 from a closed checking account that still has an overdraft")
@@ -48,7 +48,7 @@ func Test1_2_WithdrawFromAClosedAccountIsRefused(t *testing.T) {
 func Test1_2_ConcurrentWithdrawalsNeverPassTheLimit(t *testing.T) {
 	c := spec.For(t, stage)
 	api, db := newAPIWithDB(t)
-	id := openAccount(c, api, "checking", 1000)
+	id := c.OpenAccount(api, "checking", 1000)
 
 	c.Doing("40 withdrawals of 100 that all arrive before any is written; the overdraft limit affords 10")
 	statuses := api.Collide(db, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})

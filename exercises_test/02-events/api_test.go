@@ -2,7 +2,6 @@ package events_test
 
 import (
 	"context"
-	"net/http"
 	"testing"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
@@ -27,14 +26,6 @@ func newStore(t *testing.T) (*bank.EventStore, *sqlitedb.DB) {
 		t.Fatalf("creating the event store: %v", err)
 	}
 	return store, db
-}
-
-// openAccount opens an account over HTTP and returns its id.
-func openAccount(c *spec.Check, api *spec.API, kind string, overdraft int64, headers ...string) string {
-	c.Doing("open a %s account (setup for this test)", kind)
-	r := api.Post("/accounts", map[string]any{"owner": "Ada Lovelace", "kind": kind, "currency": "EUR", "overdraft_limit": overdraft}, headers...)
-	c.Status(r, http.StatusCreated)
-	return r.String("id")
 }
 
 // countEvents counts every stored event.

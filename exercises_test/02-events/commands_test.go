@@ -51,7 +51,7 @@ func Test2_3_CommandsAnswerWithVersionAndPosition(t *testing.T) {
 func Test2_3_TheStreamSaysWhyTheBalanceIsWhatItIs(t *testing.T) {
 	c := spec.For(t, stage)
 	api, _ := newAPI(t)
-	id := openAccount(c, api, "checking", 10000)
+	id := c.OpenAccount(api, "checking", 10000)
 	c.Doing("deposit 5000, withdraw 1000, withdraw 3960, then read the stream")
 	c.Status(api.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 5000}), http.StatusOK)
 	c.Status(api.Post("/accounts/"+id+"/withdrawals", map[string]any{"amount": 1000}), http.StatusOK)
@@ -88,7 +88,7 @@ func Test2_3_HeadersFlowIntoEventMetadata(t *testing.T) {
 func Test2_3_ConcurrentWithdrawalsLoseNoUpdate(t *testing.T) {
 	c := spec.For(t, stage)
 	api, db := newAPI(t)
-	id := openAccount(c, api, "checking", 1000)
+	id := c.OpenAccount(api, "checking", 1000)
 	c.Doing("40 withdrawals of 100, all read at version 1 before any is appended")
 	statuses := api.Collide(db, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
 	accepted := statuses.N(200)
@@ -106,8 +106,8 @@ func Test2_3_ConcurrentWithdrawalsLoseNoUpdate(t *testing.T) {
 func Test2_3_TheGlobalLogPagesInPositionOrder(t *testing.T) {
 	c := spec.For(t, stage)
 	api, _ := newAPI(t)
-	a := openAccount(c, api, "savings", 0)
-	b := openAccount(c, api, "savings", 0)
+	a := c.OpenAccount(api, "savings", 0)
+	b := c.OpenAccount(api, "savings", 0)
 	c.Status(api.Post("/accounts/"+a+"/deposits", map[string]any{"amount": 1}), http.StatusOK)
 	var positions []int64
 	var streams []string

@@ -1,7 +1,6 @@
 package aggregates_test
 
 import (
-	"net/http"
 	"testing"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
@@ -17,14 +16,6 @@ const adaID = "0190c6a8-7d3e-7a1b-9c2d-3e4f5a6b7c8d"
 // newAPI starts stage 3's server on a fresh database, in process.
 func newAPI(t *testing.T) (*spec.API, *sqlitedb.DB) {
 	return spec.StartAPI(t, bank.NewServer)
-}
-
-// openAccount opens an account over HTTP and returns its id.
-func openAccount(c *spec.Check, api *spec.API, kind string, overdraft int64) string {
-	c.Doing("open a %s account (setup for this test)", kind)
-	r := api.Post("/accounts", map[string]any{"owner": "Ada Lovelace", "kind": kind, "currency": "EUR", "overdraft_limit": overdraft})
-	c.Status(r, http.StatusCreated)
-	return r.String("id")
 }
 
 // opened is AccountOpened for Ada's account with the given kind and overdraft.

@@ -11,7 +11,7 @@ import (
 func Test3_4_ConcurrentWithdrawalsAcceptExactlyWhatIsAffordable(t *testing.T) {
 	c := spec.For(t, stage)
 	api, db := newAPI(t)
-	id := openAccount(c, api, "checking", 1000)
+	id := c.OpenAccount(api, "checking", 1000)
 	c.Doing("40 withdrawals of 100, all decided at version 1 before any is saved; the overdraft limit of 1000 affords 10")
 	statuses := api.Collide(db, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
 	got := statuses.String()
@@ -38,7 +38,7 @@ func Test3_4_ConcurrentWithdrawalsAcceptExactlyWhatIsAffordable(t *testing.T) {
 func Test3_4_AStaleIfMatchIsRefusedWith412(t *testing.T) {
 	c := spec.For(t, stage)
 	api, _ := newAPI(t)
-	id := openAccount(c, api, "checking", 1000)
+	id := c.OpenAccount(api, "checking", 1000)
 	c.Doing(`deposit with If-Match: "1" (the current version)`)
 	r := api.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 100}, "If-Match", `"1"`)
 	c.Status(r, http.StatusOK)
@@ -55,7 +55,7 @@ func Test3_4_AStaleIfMatchIsRefusedWith412(t *testing.T) {
 func Test3_4_CommandsAnswerWithVersionPositionAndETag(t *testing.T) {
 	c := spec.For(t, stage)
 	api, _ := newAPI(t)
-	id := openAccount(c, api, "savings", 0)
+	id := c.OpenAccount(api, "savings", 0)
 	c.Doing("deposit 700, withdraw 700, close")
 	for i, step := range []struct {
 		path string

@@ -46,12 +46,12 @@ func Test3_1_CorruptHistoriesAreRefused(t *testing.T) {
 	foreign := history(opened(bank.Savings, 0), deposit)
 	foreign[1].StreamID = "account-someone-else"
 	cases := map[string][]bank.Envelope{
-		"an empty history":                         nil,
-		"a history that starts with a deposit":     history(deposit, opened(bank.Savings, 0)),
-		"versions 1, 2, 4 (a gap)":                 gap,
-		"versions 1, 3, 2 (out of order)":          swapped,
-		"an event of another stream":               foreign,
-		"AccountOpened twice":                      history(opened(bank.Savings, 0), opened(bank.Checking, 100)),
+		"an empty history":                     nil,
+		"a history that starts with a deposit": history(deposit, opened(bank.Savings, 0)),
+		"versions 1, 2, 4 (a gap)":             gap,
+		"versions 1, 3, 2 (out of order)":      swapped,
+		"an event of another stream":           foreign,
+		"AccountOpened twice":                  history(opened(bank.Savings, 0), opened(bank.Checking, 100)),
 	}
 	for name, h := range cases {
 		c.Doing("Reconstitute %s", name)

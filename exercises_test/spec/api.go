@@ -251,3 +251,13 @@ func (c *Check) CheckStagePages(api *API, stage int, mustMention ...string) {
 	c.Doing("GET /healthz")
 	c.Status(api.Get("/healthz"), http.StatusOK)
 }
+
+// OpenAccount opens an account for Ada over the API (a test's setup step) and
+// returns its id. headers come in pairs, as for Do.
+func (c *Check) OpenAccount(api *API, kind string, overdraft int64, headers ...string) string {
+	c.t.Helper()
+	c.Doing("open a %s account (setup for this test)", kind)
+	r := api.Post("/accounts", map[string]any{"owner": "Ada Lovelace", "kind": kind, "currency": "EUR", "overdraft_limit": overdraft}, headers...)
+	c.Status(r, http.StatusCreated)
+	return r.String("id")
+}

@@ -61,17 +61,11 @@ func insertBatch(db *sqlitedb.DB, newID func() string, stream string, version in
 func benchRawInsert(size int, newID func() string, synchronous string) func(*testing.B) {
 	return func(b *testing.B) {
 		db := openRaw(b, synchronous)
-		var stream string
-		var version int64
 		b.ResetTimer()
-		for i := range b.N {
-			if version == 0 || version >= 1000 {
-				stream, version = fmt.Sprintf("account-%d", i), 0
-			}
+		for stream, version := range batches(b.N, size) {
 			if err := insertBatch(db, newID, stream, version, size); err != nil {
 				b.Fatal(err)
 			}
-			version += int64(size)
 		}
 	}
 }

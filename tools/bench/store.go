@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"testing"
@@ -48,22 +49,34 @@ func deposits(n int) []bank.Event {
 	return events
 }
 
-// benchAppend appends batches of size events to one stream per 1,000 events, so
-// streams stay realistic in length while the table grows.
+// benchAppend appends batches of size events (see batches).
 func benchAppend(size int) func(*testing.B) {
 	return func(b *testing.B) {
 		store, _ := openStore(b)
 		ctx := context.Background()
 		batch := deposits(size)
+		b.ResetTimer()
+		for stream, version := range batches(b.N, size) {
+			if _, err := store.Append(ctx, stream, version, meta, batch...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// batches yields n (stream, expected version) pairs for appends of size events,
+// starting a new stream every 1,000 events: streams stay realistic in length
+// while the table grows.
+func batches(n, size int) iter.Seq2[string, int64] {
+	return func(yield func(string, int64) bool) {
 		var stream string
 		var version int64
-		b.ResetTimer()
-		for i := range b.N {
+		for i := range n {
 			if version == 0 || version >= 1000 {
 				stream, version = fmt.Sprintf("account-%d", i), 0
 			}
-			if _, err := store.Append(ctx, stream, version, meta, batch...); err != nil {
-				b.Fatal(err)
+			if !yield(stream, version) {
+				return
 			}
 			version += int64(size)
 		}
