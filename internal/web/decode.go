@@ -46,6 +46,18 @@ func DecodeJSON(c echo.Context, dst any) error {
 	return nil
 }
 
+// DecodeEmptyBody accepts a command that carries no data: no body at all, or the
+// JSON object {}. Anything else is refused like a malformed body, so a command
+// sent with the wrong payload does nothing rather than being carried out anyway.
+func DecodeEmptyBody(c echo.Context) error {
+	r := c.Request()
+	if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
+		return nil
+	}
+	var none struct{}
+	return DecodeJSON(c, &none)
+}
+
 func requireJSON(r *http.Request) error {
 	ct := r.Header.Get(echo.HeaderContentType)
 	if ct == "" {

@@ -69,6 +69,12 @@ func newServer(t *testing.T, healthErr *error) (*echo.Echo, *syncBuffer) {
 		}
 		return c.JSON(http.StatusOK, d)
 	})
+	e.POST("/close", func(c echo.Context) error {
+		if err := web.DecodeEmptyBody(c); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	})
 	e.GET("/whoami", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{
 			"user":        web.UserID(c),
@@ -503,4 +509,14 @@ func TestServeAddressInUse(t *testing.T) {
 	err = web.Serve(context.Background(), e, ln.Addr().String(), func(net.Addr) { called = true })
 	require.ErrorContains(t, err, "is another server running?")
 	require.False(t, called)
+}
+
+func TestDecodeEmptyBodyTakesNothingOrAnEmptyObject(t *testing.T) {
+	var noErr error
+	e, _ := newServer(t, &noErr)
+	require.Equal(t, http.StatusNoContent, serve(e, http.MethodPost, "/close", "", nil).Code, "no body")
+	require.Equal(t, http.StatusNoContent, serve(e, http.MethodPost, "/close", "{}", jsonCT).Code, "{}")
+	requireProblem(t, serve(e, http.MethodPost, "/close", `{"reason":"x"}`, jsonCT), http.StatusBadRequest)
+	requireProblem(t, serve(e, http.MethodPost, "/close", "now", map[string]string{echo.HeaderContentType: "text/plain"}), http.StatusUnsupportedMediaType)
+	requireProblem(t, serve(e, http.MethodPost, "/close", "now", nil), http.StatusUnsupportedMediaType)
 }

@@ -97,6 +97,9 @@ func (a *api) close(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := web.DecodeEmptyBody(c); err != nil {
+		return err
+	}
 	res, err := a.bank.Close(c.Request().Context(), id, metadataFor(c))
 	if err != nil {
 		return problemFor(err)

@@ -104,6 +104,9 @@ func (a *api) close(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := web.DecodeEmptyBody(c); err != nil {
+		return err
+	}
 	ifMatch, err := ifMatchVersion(c)
 	if err != nil {
 		return err

@@ -93,6 +93,9 @@ func (a *api) close(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := web.DecodeEmptyBody(c); err != nil {
+		return err
+	}
 	acc, err := a.accounts.Close(c.Request().Context(), id)
 	if err != nil {
 		return problemFor(err)
