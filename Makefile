@@ -34,11 +34,14 @@ help: ## list the targets
 	@grep -hE '^[$$()A-Za-z0-9_ %:-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^\$$\([A-Z_]+\): ([a-z-]+)%:/\1N:/; s/:.*## /\t/' | expand -t 22
 
 setup: ## download modules and build everything once; afterwards all works offline
-	go mod download
-	go build ./...
+	@echo "1/3 downloading Go modules (needs the network, once)"
+	@go mod download
+	@echo "2/3 compiling the stages and the SQLite driver ($(if $(filter 1,$(CGO_ENABLED)),cgo: mattn/go-sqlite3,pure Go: modernc.org/sqlite)); the first time takes a few minutes"
+	@go build ./...
 	@go build -o $(KIT) ./tools/kit
-	go test -count=1 -run '^$$' ./exercises_test/... >/dev/null
-	@echo "setup done: try make doctor, then make test-stage1"
+	@echo "3/3 compiling the tests"
+	@go test -count=1 -run '^$$' ./exercises_test/... >/dev/null
+	@echo "setup done: nothing else needs the network. Next: make doctor, then make test-stage1"
 
 doctor: $(KIT) ## check this machine: Go version, C compiler or pure-Go fallback, port, disk, modules
 	@$(KIT) doctor
