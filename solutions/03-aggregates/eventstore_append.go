@@ -111,12 +111,14 @@ func (s *EventStore) seal(
 // on UNIQUE(stream_id, version) is a concurrency conflict that got this far.
 func insertEvent(ctx context.Context, tx *sql.Tx, p pendingEvent) (Envelope, error) {
 	res, err := tx.ExecContext(ctx, `
-		INSERT INTO events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
+		INSERT INTO events (event_id, stream_id, version, event_type,
+			schema_version, data, metadata, recorded_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.EventID, p.StreamID, p.Version, p.Type, p.SchemaVersion, string(p.data), string(p.metadata),
-		p.RecordedAt.Format(time.RFC3339Nano))
+		p.EventID, p.StreamID, p.Version, p.Type, p.SchemaVersion,
+		string(p.data), string(p.metadata), p.RecordedAt.Format(time.RFC3339Nano))
 	if sqlitedb.IsUniqueViolation(err) {
-		return Envelope{}, &ConcurrencyError{StreamID: p.StreamID, Expected: p.Version - 1, Actual: p.Version}
+		conflict := &ConcurrencyError{StreamID: p.StreamID, Expected: p.Version - 1, Actual: p.Version}
+		return Envelope{}, conflict
 	}
 	if err != nil {
 		return Envelope{}, err
