@@ -32,6 +32,8 @@ type testRun struct {
 	BuildFail string   // compiler output when the package did not build
 	Panicked  bool
 	TimedOut  bool // go test stopped the binary after testTimeout
+
+	failedBuild string // import path of the package that did not compile
 }
 
 // goTestOptions select what a run tests against and how.
@@ -44,6 +46,14 @@ type goTestOptions struct {
 
 // goTest runs one package's tests and collects per-test results.
 func goTest(pkg string, opt goTestOptions) (testRun, error) {
+	runs, err := goTestPackages([]string{pkg}, opt)
+	return runs[pkg], err
+}
+
+// goTestPackages runs the tests of several packages in one go test call (which
+// builds and runs them in parallel) and collects the results per package, keyed
+// by the paths as given ("./exercises_test/01-crud").
+func goTestPackages(pkgs []string, opt goTestOptions) (map[string]testRun, error) {
 	args := []string{"test", "-json", "-count=1", "-timeout=" + testTimeout.String()}
 	if opt.Overlay != "" {
 		args = append(args, "-overlay="+opt.Overlay)
@@ -54,62 +64,102 @@ func goTest(pkg string, opt goTestOptions) (testRun, error) {
 	if opt.Run != "" {
 		args = append(args, "-run="+opt.Run)
 	}
-	cmd := exec.Command("go", append(args, pkg)...)
+	cmd := exec.Command("go", append(args, pkgs...)...)
 	cmd.Env = append(os.Environ(), opt.Env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, _ := cmd.Output() // a failing test exits non-zero; the JSON says which
-	run := testRun{Tests: map[string]*testResult{}}
+	runs := map[string]*testRun{}
+	builds := map[string]*strings.Builder{}
+	byImportPath := func(path string) string { // the given form of an import path
+		for _, p := range pkgs {
+			if strings.HasSuffix(path, strings.TrimPrefix(p, ".")) {
+				return p
+			}
+		}
+		return ""
+	}
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	var buildOutput strings.Builder
 	for sc.Scan() {
-		var ev struct {
-			Action, Test, Output string
-		}
+		var ev testEvent
 		if json.Unmarshal(sc.Bytes(), &ev) != nil {
 			continue
 		}
 		if ev.Action == "build-output" {
-			buildOutput.WriteString(ev.Output)
-		}
-		if strings.Contains(ev.Output, "panic: test timed out") {
-			run.TimedOut = true
-		} else if strings.Contains(ev.Output, "panic: ") {
-			run.Panicked = true
-		}
-		if ev.Test == "" || strings.Contains(ev.Test, "/") {
-			if ev.Test != "" {
-				top := strings.SplitN(ev.Test, "/", 2)[0]
-				if r := run.Tests[top]; r != nil && ev.Action == "output" {
-					r.Output += ev.Output
-				}
+			if builds[ev.ImportPath] == nil {
+				builds[ev.ImportPath] = &strings.Builder{}
 			}
+			builds[ev.ImportPath].WriteString(ev.Output)
 			continue
 		}
-		r := run.Tests[ev.Test]
-		if r == nil {
-			r = &testResult{Name: ev.Test}
-			run.Tests[ev.Test] = r
-			run.Order = append(run.Order, ev.Test)
+		pkg := byImportPath(ev.Package)
+		if runs[pkg] == nil {
+			runs[pkg] = &testRun{Tests: map[string]*testResult{}}
 		}
-		switch ev.Action {
-		case "output":
+		runs[pkg].record(ev)
+	}
+	result := map[string]testRun{}
+	for _, pkg := range pkgs {
+		run := runs[pkg]
+		if run == nil {
+			run = &testRun{Tests: map[string]*testResult{}}
+		}
+		if len(run.Tests) == 0 {
+			msg := stderr.String()
+			if b := builds[run.failedBuild]; b != nil {
+				msg = b.String() + msg
+			}
+			if msg = strings.TrimSpace(msg); msg == "" {
+				msg = "no tests ran"
+			}
+			run.BuildFail = msg
+		}
+		result[pkg] = *run
+	}
+	return result, nil
+}
+
+// testEvent is one line of go test -json.
+type testEvent struct {
+	Action, Package, ImportPath, Test, Output string
+	FailedBuild                               string // on a package's fail: the package that did not compile
+}
+
+// record adds one event to the run of its package.
+func (run *testRun) record(ev testEvent) {
+	if strings.Contains(ev.Output, "panic: test timed out") {
+		run.TimedOut = true
+	} else if strings.Contains(ev.Output, "panic: ") {
+		run.Panicked = true
+	}
+	if ev.Test == "" {
+		if ev.FailedBuild != "" {
+			run.failedBuild = ev.FailedBuild
+		}
+		return
+	}
+	top, _, sub := strings.Cut(ev.Test, "/")
+	r := run.Tests[top]
+	if sub {
+		if r != nil && ev.Action == "output" {
 			r.Output += ev.Output
-		case "pass":
-			r.Passed = true
-		case "fail":
-			r.Passed = false
 		}
+		return
 	}
-	if len(run.Tests) == 0 {
-		msg := strings.TrimSpace(buildOutput.String() + stderr.String())
-		if msg == "" {
-			msg = "no tests ran"
-		}
-		run.BuildFail = msg
+	if r == nil {
+		r = &testResult{Name: ev.Test}
+		run.Tests[ev.Test] = r
+		run.Order = append(run.Order, ev.Test)
 	}
-	return run, nil
+	switch ev.Action {
+	case "output":
+		r.Output += ev.Output
+	case "pass":
+		r.Passed = true
+	case "fail":
+		r.Passed = false
+	}
 }
 
 // sortedNames lists a run's test names in order.

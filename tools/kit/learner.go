@@ -17,13 +17,19 @@ func (p taskProgress) Done() bool { return p.Total > 0 && p.Passed == p.Total }
 
 // progress runs stage s's tests against the learner's starter folder.
 func progress(s stage) ([]taskProgress, testRun, error) {
-	tasks, err := loadTasks(s)
-	if err != nil {
-		return nil, testRun{}, err
-	}
 	run, err := goTest(s.TestPkg(), goTestOptions{})
 	if err != nil {
 		return nil, run, err
+	}
+	tasks, err := tally(s, run)
+	return tasks, run, err
+}
+
+// tally counts, per task of stage s, the task tests that passed in run.
+func tally(s stage, run testRun) ([]taskProgress, error) {
+	tasks, err := loadTasks(s)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]taskProgress, len(tasks))
 	for i, t := range tasks {
@@ -37,7 +43,7 @@ func progress(s stage) ([]taskProgress, testRun, error) {
 			}
 		}
 	}
-	return out, run, nil
+	return out, nil
 }
 
 // runLearnerTest is `make test-stageN`: the failures first, in full, then a short
@@ -156,9 +162,19 @@ func runStatus(args []string) error {
 	if err != nil {
 		return err
 	}
+	pkgs := make([]string, len(list))
+	for i, s := range list {
+		pkgs[i] = s.TestPkg()
+	}
+	fmt.Println("Running every stage's tests against stages/ ...")
+	runs, err := goTestPackages(pkgs, goTestOptions{})
+	if err != nil {
+		return err
+	}
 	fmt.Println("stage               tasks")
 	for _, s := range list {
-		tasks, run, err := progress(s)
+		run := runs[s.TestPkg()]
+		tasks, err := tally(s, run)
 		if err != nil {
 			return err
 		}
