@@ -46,7 +46,7 @@ func (s Statuses) String() string {
 
 // Collide sends n copies of one POST so that all of them read before any of them
 // writes: it holds the database's only write connection until all n requests are
-// waiting for it (or two seconds have passed), then lets them go. Every request
+// waiting for it (or ten seconds have passed, or all have answered), then lets them go. Every request
 // has then decided on the same state, which is the worst case for lost updates
 // and concurrency conflicts, made certain instead of left to the scheduler.
 func (a *API) Collide(db *sqlitedb.DB, n int, path string, body any) Statuses {
@@ -68,7 +68,7 @@ func (a *API) Collide(db *sqlitedb.DB, n int, path string, body any) Statuses {
 			mu.Unlock()
 		})
 	}
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for db.Write.Stats().WaitCount-waitingBefore+int64(countOf(&mu, &finished)) < int64(n) && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond) // polling a condition, bounded by the deadline
 	}
