@@ -53,8 +53,8 @@ $(TEST_STAGES): test-stage%: $(KIT) ## run stage N's tests against your code in 
 
 $(RUN_STAGES): run-stage%: ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution)
 	@dir=$(if $(SOLUTION),solutions,stages)/$$(ls stages | grep '^0$*-'); \
-	echo "Starting $$dir (Ctrl-C stops it) ..."; \
-	go run ./$$dir/cmd/server $(ARGS)
+	echo "Building and starting $$dir (Ctrl-C stops it) ..."; \
+	go build -o .data/bin/server-$* ./$$dir/cmd/server && exec .data/bin/server-$* $(ARGS)
 
 status: $(KIT) ## which tasks pass, stage by stage
 	@$(KIT) status

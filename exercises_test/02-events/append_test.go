@@ -87,7 +87,7 @@ func Test2_3_OfConcurrentAppendsAtOneVersionExactlyOneWins(t *testing.T) {
 			conflicts++
 		}
 	}
-	c.That(wins == 1 && conflicts == 9, "1 success and 9 ErrConcurrency", fmt.Sprintf("%d successes, %d conflicts; errors: %s", wins, conflicts, distinct(errs)))
+	c.That(wins == 1 && conflicts == 9, "1 success and 9 ErrConcurrency", fmt.Sprintf("successes: %d, conflicts: %d; errors: %s", wins, conflicts, distinct(errs)))
 	loaded, err := store.Load(c.Ctx(), "account-"+adaID)
 	c.NoError(err, "Load")
 	c.Equal(1, len(loaded), "events in the stream")

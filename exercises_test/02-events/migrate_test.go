@@ -61,6 +61,7 @@ func Test2_4_LegacyRowsBecomeOpeningEvents(t *testing.T) {
 		c.Doing("replay the stream of legacy account %s (%s)", row.id, row.owner)
 		history, err := store.Load(c.Ctx(), bank.StreamID(row.id))
 		c.NoError(err, "Load")
+		c.That(len(history) > 0, "events in stream "+bank.StreamID(row.id)+" (the legacy id, as StreamID names it)", "no events in that stream")
 		acc, err := bank.Replay(history)
 		c.NoError(err, "Replay")
 		got := fmt.Sprintf("%s %s %s balance %d overdraft %d %s", acc.ID, acc.Owner, acc.Kind, acc.Balance, acc.OverdraftLimit, acc.Status)

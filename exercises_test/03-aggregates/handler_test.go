@@ -15,11 +15,11 @@ func Test3_4_ConcurrentWithdrawalsAcceptExactlyWhatIsAffordable(t *testing.T) {
 	c.Doing("40 withdrawals of 100, all decided at version 1 before any is saved; the overdraft limit of 1000 affords 10")
 	statuses := api.Collide(db, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
 	got := statuses.String()
-	if statuses.N(409) > 0 {
-		got += "\n409 means a command met a conflict and was not retried with a fresh decision: after a conflict, load the account again, decide again, save again."
-	}
-	if statuses.N(200) > 10 {
+	switch {
+	case statuses.N(200) > 10:
 		got += "\nMore withdrawals than the limit affords: a retry re-sent a decision made on an old balance instead of deciding again."
+	case statuses.N(409) > 0:
+		got += "\n409 means a command met a conflict and gave up: after a conflict, load the account again, decide again, save again."
 	}
 	c.That(statuses.N(200) == 10 && statuses.N(422) == 30, "10 × 200 and 30 × 422: conflicts retried, none lost, none wrongly refused", got)
 	r := api.Get("/accounts/" + id)

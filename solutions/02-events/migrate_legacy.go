@@ -59,7 +59,7 @@ func MigrateLegacyAccounts(
 func migrateAccount(
 	ctx context.Context, store *EventStore, row legacyAccount, runID string,
 ) (bool, error) {
-	//exercise:begin 2.4 Append openingEvents(row) as a NEW stream (expected version 0); a concurrency conflict means "already migrated".
+	//exercise:begin 2.4 Append openingEvents(row) to a NEW stream StreamID(row.ID.String()) (expected version 0); a concurrency conflict means "already migrated".
 	// The metadata lets an auditor tell migrated history from real history:
 	// correlation id runID, causation id "legacy-row:<id>@<version>", user "legacy-migration".
 	meta := Metadata{

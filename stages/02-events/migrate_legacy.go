@@ -59,8 +59,8 @@ func MigrateLegacyAccounts(
 func migrateAccount(
 	ctx context.Context, store *EventStore, row legacyAccount, runID string,
 ) (bool, error) {
-	// TODO(2.4): Append openingEvents(row) as a NEW stream (expected version 0); a
-	//   concurrency conflict means "already migrated".
+	// TODO(2.4): Append openingEvents(row) to a NEW stream StreamID(row.ID.String())
+	//   (expected version 0); a concurrency conflict means "already migrated".
 	// The metadata lets an auditor tell migrated history from real history:
 	// correlation id runID, causation id "legacy-row:<id>@<version>", user "legacy-migration".
 	return false, exercise.Todo("2.4")
