@@ -49,7 +49,7 @@ func Test1_1_ConcurrentDepositsLoseNothing(t *testing.T) {
 	id := c.OpenAccount(api, "savings", 0)
 
 	c.Doing("40 deposits of 100 that all arrive before any is written")
-	statuses := api.Collide(db, 40, "/accounts/"+id+"/deposits", map[string]any{"amount": 100})
+	statuses := api.Collide(t, db, 40, "/accounts/"+id+"/deposits", map[string]any{"amount": 100})
 	c.That(statuses.N(200) == 40, "all 40 deposits accepted", statuses.String())
 	got := account(c, api, id).Int("balance")
 	c.That(got == 4000, "balance 4000: every deposit counted once",

@@ -51,7 +51,7 @@ func Test1_2_ConcurrentWithdrawalsNeverPassTheLimit(t *testing.T) {
 	id := c.OpenAccount(api, "checking", 1000)
 
 	c.Doing("40 withdrawals of 100 that all arrive before any is written; the overdraft limit affords 10")
-	statuses := api.Collide(db, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
+	statuses := api.Collide(t, db, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
 	acc := account(c, api, id)
 	balance := acc.Int("balance")
 	got := fmt.Sprintf("%s; balance %d", statuses, balance)

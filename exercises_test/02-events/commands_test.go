@@ -90,7 +90,7 @@ func Test2_3_ConcurrentWithdrawalsLoseNoUpdate(t *testing.T) {
 	api, db := newAPI(t)
 	id := c.OpenAccount(api, "checking", 1000)
 	c.Doing("40 withdrawals of 100, all read at version 1 before any is appended")
-	statuses := api.Collide(db, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
+	statuses := api.Collide(t, db, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
 	accepted := statuses.N(200)
 	c.That(accepted == 1 && statuses.N(409) == 39,
 		"1 × 200 and 39 × 409: all decided on version 1, only the first append may land (stage 3 adds retries)", statuses.String())

@@ -95,3 +95,16 @@ func Test2_4_ALaterRunPicksUpNewRowsOnly(t *testing.T) {
 	addLegacyRows(c, legacy, legacyRows[2])
 	c.Equal(bank.MigrationReport{Migrated: 1, Skipped: 2}, migrate(c, legacy, store), "the second run's report")
 }
+
+func Test2_4_ARowChangedAfterItsMigrationIsReported(t *testing.T) {
+	c := spec.For(t, stage)
+	legacy := legacyDB(c, t, legacyRows...)
+	store, _ := newStore(t)
+	migrate(c, legacy, store)
+	c.Doing("deposit into a legacy row after it was migrated, then migrate again")
+	_, err := legacy.Write.Exec(`UPDATE accounts SET balance = balance + 900, version = version + 1 WHERE id = ?`, legacyRows[1].id)
+	c.NoError(err, "updating the legacy row (test setup)")
+	report := migrate(c, legacy, store)
+	c.Equal(bank.MigrationReport{Skipped: 2, Changed: []string{legacyRows[1].id}}, report,
+		"the report (a changed row must be reported, never silently skipped)")
+}

@@ -11,7 +11,7 @@ func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
 	c := spec.For(t, stage)
 	api, db := newAPI(t)
 	cases := spec.BadRequests(adaID)
-	for _, ifMatch := range []string{`W/"1"`, `1`, `"one"`, `"0"`} {
+	for _, ifMatch := range []string{`W/"1"`, `1`, `"one"`, `"0"`, `'1'`, "`2`", `"\x33"`} {
 		cases = append(cases, spec.BadRequest{Name: "malformed If-Match " + ifMatch, Method: "POST", Path: "/accounts/" + adaID + "/deposits",
 			ContentType: "application/json", Body: `{"amount":5}`, Headers: []string{"If-Match", ifMatch}, Want: http.StatusBadRequest})
 	}

@@ -13,7 +13,7 @@ func Test3_4_ConcurrentWithdrawalsAcceptExactlyWhatIsAffordable(t *testing.T) {
 	api, db := newAPI(t)
 	id := c.OpenAccount(api, "checking", 1000)
 	c.Doing("40 withdrawals of 100, all decided at version 1 before any is saved; the overdraft limit of 1000 affords 10")
-	statuses := api.Collide(db, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
+	statuses := api.Collide(t, db, 40, "/accounts/"+id+"/withdrawals", map[string]any{"amount": 100})
 	got := statuses.String()
 	switch {
 	case statuses.N(200) > 10:

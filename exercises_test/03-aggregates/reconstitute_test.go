@@ -51,6 +51,7 @@ func Test3_1_CorruptHistoriesAreRefused(t *testing.T) {
 		"versions 1, 2, 4 (a gap)":             gap,
 		"versions 1, 3, 2 (out of order)":      swapped,
 		"an event of another stream":           foreign,
+		"AccountOpened of another account":     history(bank.AccountOpened{AccountID: "0190c6a8-0000-7000-8000-00000000beef", Kind: bank.Savings, Currency: "EUR"}),
 		"AccountOpened twice":                  history(opened(bank.Savings, 0), opened(bank.Checking, 100)),
 	}
 	for name, h := range cases {

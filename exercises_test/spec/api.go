@@ -58,7 +58,7 @@ func NewServerLog() (*slog.Logger, *ServerLog) {
 // waits longer is stuck, typically behind a transaction that was never committed
 // or rolled back: SQLite's one write connection stays taken and every later
 // write waits for it. The test then fails in seconds instead of hanging.
-const CallTimeout = 10 * time.Second
+const CallTimeout = 15 * time.Second
 
 // Ctx is a context for one call into the stage's code, cancelled after CallTimeout.
 func (c *Check) Ctx() context.Context {
@@ -176,7 +176,7 @@ func stuckHint(err string) string {
 	if !strings.Contains(err, "context deadline exceeded") {
 		return ""
 	}
-	return "\n(a call waited more than " + CallTimeout.String() + ": is a transaction left open? Put defer tx.Rollback() right after BeginTx, so every early return releases the database's write connection)"
+	return "\n(a call ran out of time: " + exercise.OpenTransactionAdvice + ")"
 }
 
 func lastError(log string) string {
@@ -196,26 +196,16 @@ func lastError(log string) string {
 func (c *Check) Status(r Response, want int) {
 	c.t.Helper()
 	if r.Status != want {
-		if r.Status >= 500 && strings.Contains(lastError(r.log), "is not done yet") {
-			c.t.Fatal(c.stubAnswered(want, lastError(r.log)))
+		if todo, ok := exercise.ParseTodo(lastError(r.log)); ok && r.Status >= 500 {
+			c.t.Fatal(c.stubAnswered(want, todo))
 		}
 		c.Fail(fmt.Sprintf("status %d %s", want, http.StatusText(want)), r.Describe())
 	}
 }
 
 // stubAnswered explains a 500 that an unfinished task's stub caused.
-func (c *Check) stubAnswered(want int, logged string) string {
-	var task string
-	fmt.Sscanf(strings.Trim(logged, `"`), "task %s", &task)
-	return c.notDone(&exercise.TodoError{Task: task, File: fileOfTodo(logged)}) +
-		fmt.Sprintf("\n  (expected status %d, got 500 from the stub)", want)
-}
-
-// fileOfTodo picks the file out of a logged TodoError message.
-func fileOfTodo(logged string) string {
-	_, after, _ := strings.Cut(logged, "open ")
-	file, _, _ := strings.Cut(after, " ")
-	return file
+func (c *Check) stubAnswered(want int, todo *exercise.TodoError) string {
+	return c.notDone(todo) + fmt.Sprintf("\n  (expected status %d, got 500 from the stub)", want)
 }
 
 // NewServerFunc is the signature of every stage's bank.NewServer.

@@ -42,6 +42,8 @@ func BadRequests(accountID string) []BadRequest {
 		open("fractional overdraft", `{`+valid+`,"overdraft_limit":10.5}`, 400),
 		open("overdraft as a string", `{`+valid+`,"overdraft_limit":"100"}`, 400),
 		open("unknown field", `{`+valid+`,"balance":1000000}`, 400),
+		open("a field in the wrong case", `{"OWNER":"Ada","kind":"checking","currency":"EUR"}`, 400),
+		open("a field twice", `{`+valid+`,"owner":"Eve"}`, 400),
 		{Name: "open: text/plain", Method: "POST", Path: "/accounts", ContentType: "text/plain", Body: `{` + valid + `}`, Want: 415},
 		{Name: "open: no content type", Method: "POST", Path: "/accounts", Body: `{` + valid + `}`, Want: 415},
 		{Name: "open: 100 KB body", Method: "POST", Path: "/accounts", ContentType: js, Body: `{"owner":"` + strings.Repeat("a", 100<<10) + `"}`, Want: 413},
@@ -68,6 +70,8 @@ func BadRequests(accountID string) []BadRequest {
 			amount("past int64", `{"amount":9223372036854775808}`),
 			amount("above the maximum", `{"amount":10000000001}`),
 			amount("unknown field", `{"amount":5,"currency":"USD"}`),
+			amount("upper-case field", `{"AMOUNT":5}`),
+			amount("amount twice", `{"amount":5,"amount":7}`),
 			BadRequest{Name: op + ": malformed id", Method: "POST", Path: "/accounts/42/" + op, ContentType: js, Body: `{"amount":5}`, Want: 400},
 			BadRequest{Name: op + ": wrong content type", Method: "POST", Path: path, ContentType: "application/xml", Body: `<amount>5</amount>`, Want: 415},
 		)

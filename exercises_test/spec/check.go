@@ -5,7 +5,6 @@ package spec
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -23,25 +22,23 @@ type Check struct {
 	doing string
 }
 
-var taskTestName = regexp.MustCompile(`^Test(\d+)_(\d+)_`)
-
 // For starts the checks of test t. A test named Test2_3_... checks task 2.3 (its
 // details come from tasks.md beside the test); TestGuard_... checks behaviour the
 // starter already has.
 func For(t testing.TB, stageSlug string) *Check {
 	t.Helper()
 	c := &Check{t: t, stage: stageSlug}
-	m := taskTestName.FindStringSubmatch(t.Name())
-	if m == nil {
+	id, ok := tasks.OfTest(t.Name())
+	if !ok {
 		return c
 	}
 	list, err := tasks.Load("tasks.md")
 	if err != nil {
 		t.Fatalf("reading tasks.md beside the tests: %v", err)
 	}
-	task, ok := tasks.Find(list, m[1]+"."+m[2])
+	task, ok := tasks.Find(list, id)
 	if !ok {
-		t.Fatalf("tasks.md has no task %s.%s for %s", m[1], m[2], t.Name())
+		t.Fatalf("tasks.md has no task %s for %s", id, t.Name())
 	}
 	c.task = task
 	return c

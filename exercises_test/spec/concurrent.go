@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/go-es-workshop/kit/internal/sqlitedb"
@@ -25,6 +26,10 @@ func countOf(mu *sync.Mutex, n *int) int {
 	defer mu.Unlock()
 	return *n
 }
+
+// collideGate bounds how long Collide holds the writer: well inside the server's
+// request timeout, so that the released requests still have time to finish.
+const collideGate = 5 * time.Second
 
 // String lists the counts, e.g. "10 × 200, 30 × 422".
 func (s Statuses) String() string {
@@ -46,13 +51,14 @@ func (s Statuses) String() string {
 
 // Collide sends n copies of one POST so that all of them read before any of them
 // writes: it holds the database's only write connection until all n requests are
-// waiting for it (or ten seconds have passed, or all have answered), then lets them go. Every request
+// waiting for it (or collideGate has passed, or all have answered), then lets them go. Every request
 // has then decided on the same state, which is the worst case for lost updates
 // and concurrency conflicts, made certain instead of left to the scheduler.
-func (a *API) Collide(db *sqlitedb.DB, n int, path string, body any) Statuses {
+func (a *API) Collide(t testing.TB, db *sqlitedb.DB, n int, path string, body any) Statuses {
+	t.Helper()
 	hold, err := db.Write.BeginTx(context.Background(), nil)
 	if err != nil {
-		panic(fmt.Sprintf("holding the write connection: %v", err)) // the test's own setup failed
+		t.Fatalf("holding the write connection (test setup): %v", err)
 	}
 	waitingBefore := db.Write.Stats().WaitCount
 	var wg sync.WaitGroup
@@ -68,8 +74,9 @@ func (a *API) Collide(db *sqlitedb.DB, n int, path string, body any) Statuses {
 			mu.Unlock()
 		})
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for db.Write.Stats().WaitCount-waitingBefore+int64(countOf(&mu, &finished)) < int64(n) && time.Now().Before(deadline) {
+	arrived := func() int64 { return db.Write.Stats().WaitCount - waitingBefore + int64(countOf(&mu, &finished)) }
+	deadline := time.Now().Add(collideGate)
+	for arrived() < int64(n) && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond) // polling a condition, bounded by the deadline
 	}
 	_ = hold.Rollback()

@@ -38,7 +38,7 @@ func (s *Scenario[E]) Then(want ...E) {
 	s.c.t.Helper()
 	got, err := s.run(s.given)
 	if err != nil {
-		s.fail(describeEvents(want), "error: "+err.Error()+"\n"+eventsOrNone(got), err)
+		s.fail(describeEvents(want), "error: "+err.Error()+"\n"+describeEvents(got), err)
 	}
 	if !assert.ObjectsAreEqual(normalize(want), normalize(got)) {
 		s.fail(describeEvents(want), describeEvents(got)+"\n\nDiff (- expected, + got):\n"+diffLines(want, got), nil)
@@ -54,7 +54,7 @@ func (s *Scenario[E]) ThenFails(target any) {
 	want := "an error " + describeTarget(target) + ", and no new events"
 	switch {
 	case err == nil:
-		s.fail(want, "no error\n"+eventsOrNone(got), nil)
+		s.fail(want, "no error\n"+describeEvents(got), nil)
 	case !matches(err, target):
 		s.fail(want, "error: "+err.Error(), err)
 	case len(got) > 0:
@@ -71,7 +71,7 @@ func (s *Scenario[E]) fail(expected, got string, err error) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%s\n", s.c.title())
-	fmt.Fprintf(&b, "  Given:    %s\n", indentRest(eventsOrNone(s.given), 12))
+	fmt.Fprintf(&b, "  Given:    %s\n", indentRest(describeEvents(s.given), 12))
 	fmt.Fprintf(&b, "  When:     %s\n", s.when)
 	fmt.Fprintf(&b, "  Expected: %s\n", indentRest(expected, 12))
 	fmt.Fprintf(&b, "  Got:      %s", indentRest(got, 12))
@@ -118,8 +118,6 @@ func describeEvents[E any](events []E) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
-func eventsOrNone[E any](events []E) string { return describeEvents(events) }
 
 // diffLines shows how two event lists differ, one event a line.
 func diffLines[E any](want, got []E) string {

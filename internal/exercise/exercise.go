@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 )
@@ -33,6 +34,25 @@ func Todo(task string) error {
 	}
 	return &TodoError{Task: task, File: kitRelative(file)}
 }
+
+// todoMessage matches TodoError.Error() anywhere in a line, e.g. in a server log
+// where the learner's code wrapped it ("save account: task 3.1 is not done yet: ...").
+var todoMessage = regexp.MustCompile(`task (\d+\.\d+) is not done yet: open (\S+)`)
+
+// ParseTodo finds a TodoError's message in text (a log line, a wrapped error).
+func ParseTodo(text string) (*TodoError, bool) {
+	m := todoMessage.FindStringSubmatch(text)
+	if m == nil {
+		return nil, false
+	}
+	return &TodoError{Task: m[1], File: m[2]}, true
+}
+
+// OpenTransactionAdvice explains the usual cause of a call that never returns in
+// the stages: SQLite has one write connection, and a transaction left open (an
+// early return without Rollback) keeps it from everyone else.
+const OpenTransactionAdvice = "is a transaction left open? SQLite has one write connection, and an early return " +
+	"without Rollback keeps it from every later write. Put defer tx.Rollback() right after BeginTx."
 
 // IsTodo reports whether err (or an error it wraps) comes from an unfinished task.
 func IsTodo(err error) (*TodoError, bool) {

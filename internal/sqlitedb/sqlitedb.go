@@ -4,8 +4,8 @@
 // Two facts about SQLite shape it:
 //
 //   - SQLite allows one writer at a time. Write is a pool of exactly one connection, so
-//     writers queue inside Go (cheap, fair, bounded by the context) instead of spinning in
-//     SQLite's busy handler. Its transactions start with BEGIN IMMEDIATE: a transaction that
+//     writers wait inside Go (cheap, and bounded by each request's context; not first come,
+//     first served) instead of spinning in SQLite's busy handler. Its transactions start with BEGIN IMMEDIATE: a transaction that
 //     reads and then writes takes the write lock before it reads, so what it read cannot go
 //     stale before it writes.
 //   - In WAL mode readers never block the writer and the writer never blocks readers, so
@@ -20,9 +20,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
 // DB holds the two connection pools of one SQLite database file.
@@ -96,6 +98,19 @@ func (db *DB) Close() error {
 // Ping checks that both pools can reach the file (used by GET /healthz).
 func (db *DB) Ping(ctx context.Context) error {
 	return errors.Join(db.Write.PingContext(ctx), db.Read.PingContext(ctx))
+}
+
+// fileURI makes an SQLite URI of a file path and options. The path is escaped, so
+// that a folder named "a#b" or "q?x" is that folder, not a truncated path.
+func fileURI(path string, options url.Values) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	slashed := filepath.ToSlash(path)
+	if !strings.HasPrefix(slashed, "/") {
+		slashed = "/" + slashed // a Windows drive: file:///C:/...
+	}
+	return (&url.URL{Scheme: "file", Path: slashed, RawQuery: options.Encode()}).String()
 }
 
 // Driver names the SQLite driver this binary was built with.

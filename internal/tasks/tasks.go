@@ -84,6 +84,19 @@ func Load(path string) ([]Task, error) {
 	return tasks, sc.Err()
 }
 
+// testName matches the name of a task test: Test2_3_Something checks task 2.3.
+var testName = regexp.MustCompile(`^Test(\d+)_(\d+)_`)
+
+// OfTest returns the task a test checks ("2.3" for Test2_3_Something); guard
+// tests (TestGuard_Something) check no task.
+func OfTest(name string) (string, bool) {
+	m := testName.FindStringSubmatch(name)
+	if m == nil {
+		return "", false
+	}
+	return m[1] + "." + m[2], true
+}
+
 // Find returns the task with the given id.
 func Find(list []Task, id string) (Task, bool) {
 	for _, t := range list {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/google/uuid"
@@ -35,6 +36,9 @@ func DecodeJSON(c echo.Context, dst any) error {
 	if trimmed[0] != '{' {
 		return NewProblem(http.StatusBadRequest, "the body must be a JSON object")
 	}
+	if err := checkKeys(trimmed, dst); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -56,6 +60,41 @@ func DecodeEmptyBody(c echo.Context) error {
 	}
 	var none struct{}
 	return DecodeJSON(c, &none)
+}
+
+// checkKeys refuses top-level keys that are not spelled exactly like a json tag of
+// dst, or that appear twice. encoding/json alone would take "AMOUNT" for "amount"
+// and let the last of two "amount" keys win, silently.
+func checkKeys(body []byte, dst any) error {
+	allowed := map[string]bool{}
+	if t := reflect.TypeOf(dst); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
+		for f := range t.Elem().Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			allowed[name] = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	_, _ = dec.Token() // the opening brace
+	seen := map[string]bool{}
+	for dec.More() {
+		token, err := dec.Token()
+		if err != nil {
+			return decodeProblem(err)
+		}
+		key, _ := token.(string)
+		switch {
+		case seen[key]:
+			return Problemf(http.StatusBadRequest, "field %q appears twice", key)
+		case !allowed[key]:
+			return Problemf(http.StatusBadRequest, "unknown field %q is not part of this command (names are case-sensitive)", key)
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return decodeProblem(err)
+		}
+	}
+	return nil
 }
 
 func requireJSON(r *http.Request) error {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,7 +55,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		p := toProblem(err)
-		if p.Status >= 500 {
+		if p.Status == statusClientClosedRequest {
+			log.Info("client went away before the answer", "method", c.Request().Method, "path", c.Path(),
+				"correlation_id", CorrelationID(c))
+		} else if p.Status >= 500 {
 			log.Error("request failed", "method", c.Request().Method, "path", c.Path(),
 				"correlation_id", CorrelationID(c), "error", err)
 		}
@@ -70,10 +74,20 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
+// statusClientClosedRequest is the status (nginx's 499) of a request whose client
+// hung up: nobody reads the answer, and it is no server error to alert on.
+const statusClientClosedRequest = 499
+
 func toProblem(err error) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
 		return p
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return NewProblem(statusClientClosedRequest, "the client closed the request")
+	case errors.Is(err, context.DeadlineExceeded):
+		return NewProblem(http.StatusServiceUnavailable, "the server could not finish the request in time; retry later")
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {

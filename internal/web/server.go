@@ -26,6 +26,12 @@ func New(info StageInfo, health func(context.Context) error, log *slog.Logger) *
 	e.HTTPErrorHandler = errorHandler(log)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	e.Use(requestContext)
+	// Every request gets a deadline: a handler waiting for SQLite's one write
+	// connection (or anything else) gives up with a 503 instead of waiting forever.
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
+		Timeout:      RequestTimeout,
+		ErrorHandler: func(err error, _ echo.Context) error { return err }, // errorHandler maps it
+	}))
 
 	e.GET("/", indexHandler(info))
 	e.GET("/stage", func(c echo.Context) error { return c.JSON(http.StatusOK, info) })
@@ -40,6 +46,9 @@ func New(info StageInfo, health func(context.Context) error, log *slog.Logger) *
 	})
 	return e
 }
+
+// RequestTimeout bounds the work of one request.
+const RequestTimeout = 10 * time.Second
 
 // ShutdownGrace bounds how long in-flight requests may take once a stop is asked for.
 const ShutdownGrace = 10 * time.Second
@@ -73,6 +82,7 @@ func Serve(ctx context.Context, e *echo.Echo, addr string, ready func(net.Addr))
 	stopCtx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(stopCtx); err != nil {
+		_ = srv.Close() // the grace ran out: cut the connections still open
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {

@@ -520,3 +520,29 @@ func TestDecodeEmptyBodyTakesNothingOrAnEmptyObject(t *testing.T) {
 	requireProblem(t, serve(e, http.MethodPost, "/close", "now", map[string]string{echo.HeaderContentType: "text/plain"}), http.StatusUnsupportedMediaType)
 	requireProblem(t, serve(e, http.MethodPost, "/close", "now", nil), http.StatusUnsupportedMediaType)
 }
+
+func TestDecodeJSONWantsExactKeysOnce(t *testing.T) {
+	var noErr error
+	e, _ := newServer(t, &noErr)
+	for name, body := range map[string]string{
+		"wrong case": `{"AMOUNT": 5}`,
+		"twice":      `{"amount": 5, "amount": 7}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			requireProblem(t, serve(e, http.MethodPost, "/deposits", body, jsonCT), http.StatusBadRequest)
+		})
+	}
+}
+
+func TestACancelledRequestIsNoServerError(t *testing.T) {
+	var noErr error
+	e, logs := newServer(t, &noErr)
+	e.GET("/slow", func(c echo.Context) error { return c.Request().Context().Err() })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/slow", nil)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	require.Equal(t, 499, rec.Code)
+	require.NotContains(t, logs.String(), "level=ERROR")
+}

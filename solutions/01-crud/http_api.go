@@ -105,6 +105,8 @@ func (a *api) close(c echo.Context) error {
 
 // respondAccount writes the account with its version as a strong ETag.
 func respondAccount(c echo.Context, status int, acc Account) error {
-	c.Response().Header().Set("ETag", fmt.Sprintf("%q", fmt.Sprint(acc.Version)))
+	c.Response().Header().Set("ETag", etag(acc.Version))
 	return c.JSON(status, acc)
 }
+
+func etag(version int64) string { return fmt.Sprintf(`"%d"`, version) }

@@ -30,9 +30,10 @@ func (b *Bank) Open(ctx context.Context, cmd OpenAccount, meta Metadata) (Comman
 	if err := cmd.Validate(); err != nil {
 		return CommandResult{}, err
 	}
-	opened := AccountOpened{AccountID: uuid.NewString(), Owner: cmd.Owner, Kind: cmd.Kind,
+	id := uuid.New()
+	opened := AccountOpened{AccountID: id.String(), Owner: cmd.Owner, Kind: cmd.Kind,
 		Currency: cmd.Currency, OverdraftLimit: cmd.OverdraftLimit}
-	return b.record(ctx, opened.AccountID, 0, meta, opened)
+	return b.record(ctx, id, 0, meta, opened)
 }
 
 // Deposit pays amount into an open account.
@@ -46,7 +47,7 @@ func (b *Bank) Deposit(
 	if acc.Balance > MaxBalance-amount {
 		return CommandResult{}, ErrBalanceLimit
 	}
-	return b.record(ctx, id.String(), acc.Version, meta, MoneyDeposited{Amount: amount})
+	return b.record(ctx, id, acc.Version, meta, MoneyDeposited{Amount: amount})
 }
 
 // Withdraw pays amount out of an open account, down to its overdraft limit.
@@ -60,7 +61,7 @@ func (b *Bank) Withdraw(
 	if acc.Balance-amount < -acc.OverdraftLimit {
 		return CommandResult{}, ErrInsufficientFunds
 	}
-	return b.record(ctx, id.String(), acc.Version, meta, MoneyWithdrawn{Amount: amount})
+	return b.record(ctx, id, acc.Version, meta, MoneyWithdrawn{Amount: amount})
 }
 
 // Close closes an open account whose balance is zero.
@@ -74,7 +75,7 @@ func (b *Bank) Close(ctx context.Context, id uuid.UUID, meta Metadata) (CommandR
 	case acc.Balance != 0:
 		return CommandResult{}, ErrBalanceNotZero
 	}
-	return b.record(ctx, id.String(), acc.Version, meta, AccountClosed{})
+	return b.record(ctx, id, acc.Version, meta, AccountClosed{})
 }
 
 // Account is the current state of an account: its history, folded.
@@ -109,13 +110,12 @@ func (b *Bank) openAccountFor(ctx context.Context, id uuid.UUID, amount int64) (
 
 // record appends events to an account's stream at the version the decision was based on.
 func (b *Bank) record(
-	ctx context.Context, accountID string, expectedVersion int64, meta Metadata, events ...Event,
+	ctx context.Context, id uuid.UUID, expectedVersion int64, meta Metadata, events ...Event,
 ) (CommandResult, error) {
-	stored, err := b.store.Append(ctx, StreamID(accountID), expectedVersion, meta, events...)
+	stored, err := b.store.Append(ctx, StreamID(id.String()), expectedVersion, meta, events...)
 	if err != nil {
 		return CommandResult{}, err
 	}
 	last := stored[len(stored)-1]
-	id, err := uuid.Parse(accountID)
-	return CommandResult{AccountID: id, Version: last.Version, Position: last.Position}, err
+	return CommandResult{AccountID: id, Version: last.Version, Position: last.Position}, nil
 }

@@ -61,9 +61,11 @@ func (a *api) getAccount(c echo.Context) error {
 	if err != nil {
 		return problemFor(err)
 	}
-	c.Response().Header().Set("ETag", fmt.Sprintf(`"%d"`, acc.Version))
+	c.Response().Header().Set("ETag", etag(acc.Version))
 	return c.JSON(http.StatusOK, acc)
 }
+
+func etag(version int64) string { return fmt.Sprintf(`"%d"`, version) }
 
 func (a *api) deposit(c echo.Context) error  { return a.changeBalance(c, a.bank.Deposit) }
 func (a *api) withdraw(c echo.Context) error { return a.changeBalance(c, a.bank.Withdraw) }

@@ -26,7 +26,6 @@ type KindPolicy struct {
 // AccountFactory creates and reconstitutes accounts.
 type AccountFactory struct {
 	policies map[Kind]KindPolicy
-	newID    func() uuid.UUID
 }
 
 // NewAccountFactory returns a factory with the bank's rules per kind.
@@ -36,7 +35,6 @@ func NewAccountFactory() *AccountFactory {
 			Checking: {MaxOverdraft: MaxOverdraftLimit},
 			Savings:  {MaxOverdraft: 0},
 		},
-		newID: uuid.New,
 	}
 }
 
@@ -57,7 +55,7 @@ func (f *AccountFactory) Open(cmd OpenAccount) (*Account, error) {
 			cmd.Kind, policy.MaxOverdraft, cmd.OverdraftLimit)}
 	}
 	acc := &Account{}
-	err := acc.record(AccountOpened{AccountID: f.newID().String(), Owner: cmd.Owner, Kind: cmd.Kind,
+	err := acc.record(AccountOpened{AccountID: uuid.NewString(), Owner: cmd.Owner, Kind: cmd.Kind,
 		Currency: cmd.Currency, OverdraftLimit: cmd.OverdraftLimit})
 	return acc, err
 	//exercise:stub return nil, exercise.Todo("3.2")
@@ -91,7 +89,8 @@ func (f *AccountFactory) Reconstitute(history []Envelope) (*Account, error) {
 }
 
 // checkInHistory checks the i-th event (from 0) of a stream's history: it belongs
-// to the stream, has version i+1, and only the first event opens the account.
+// to the stream, has version i+1, and only the first event opens the account,
+// the account that the stream is named after.
 func checkInHistory(streamID string, i int, e Envelope) error {
 	switch {
 	case e.StreamID != streamID:
@@ -101,8 +100,12 @@ func checkInHistory(streamID string, i int, e Envelope) error {
 		return fmt.Errorf("%w: %s: event %d has version %d (a gap, or out of order)",
 			ErrCorruptHistory, streamID, i+1, e.Version)
 	}
-	if _, opened := e.Event.(AccountOpened); opened && i > 0 {
+	opened, isOpened := e.Event.(AccountOpened)
+	switch {
+	case isOpened && i > 0:
 		return fmt.Errorf("%w: %s is opened again at version %d", ErrCorruptHistory, streamID, e.Version)
+	case isOpened && StreamID(opened.AccountID) != streamID:
+		return fmt.Errorf("%w: %s opens account %s", ErrCorruptHistory, streamID, opened.AccountID)
 	}
 	return nil
 }

@@ -52,6 +52,10 @@ func (s *EventStore) Load(ctx context.Context, streamID string) ([]Envelope, err
 }
 
 // ReadAll reads up to limit events of all streams after a global position, in order.
+// Paging by position is safe here because SQLite has one writer: a position becomes
+// visible only after every smaller one. In a database with concurrent writers
+// (PostgreSQL sequences, say) a smaller position can commit later, and a reader
+// paging by position would skip it.
 func (s *EventStore) ReadAll(ctx context.Context, after int64, limit int) ([]Envelope, error) {
 	rows, err := s.db.Read.QueryContext(ctx, selectEnvelope+` WHERE global_position > ? ORDER BY global_position LIMIT ?`, after, limit)
 	if err != nil {

@@ -17,9 +17,10 @@ func ifMatchVersion(c echo.Context) (*int64, error) {
 	if raw == "" || raw == "*" {
 		return nil, nil
 	}
-	unquoted, err := strconv.Unquote(raw)
-	version, parseErr := strconv.ParseInt(unquoted, 10, 64)
-	if err != nil || parseErr != nil || version < 1 {
+	unquoted, quoted := strings.CutPrefix(raw, `"`)
+	unquoted, closed := strings.CutSuffix(unquoted, `"`)
+	version, err := strconv.ParseInt(unquoted, 10, 64)
+	if !quoted || !closed || err != nil || version < 1 {
 		return nil, web.Problemf(http.StatusBadRequest,
 			`If-Match must be a version in quotes, like "3" (the ETag of GET /accounts/{id}), got %s`, raw)
 	}

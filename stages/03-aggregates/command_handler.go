@@ -74,7 +74,9 @@ func (h *CommandHandler) Open(
 }
 
 // Deposit, Withdraw and Close take an optional If-Match version: when set, the
-// command runs only on that exact version and is never retried.
+// command runs only on that exact version and is never retried. The amount is
+// checked before anything is loaded, so a malformed command costs no read; the
+// aggregate checks it again, because the rule is the aggregate's to keep.
 
 func (h *CommandHandler) Deposit(
 	ctx context.Context, id uuid.UUID, amount int64, ifMatch *int64, meta Metadata,
@@ -117,12 +119,18 @@ func (h *CommandHandler) execute(
 	return CommandResult{}, exercise.Todo("3.4")
 }
 
-// pause waits before retry number attempt: a random time up to a cap that doubles
-// each attempt (1ms, 2ms, 4ms... at most 32ms). The randomness keeps commands
-// that collided once from colliding again in lockstep.
+// Retry pauses: a random time below a ceiling that doubles each attempt, from
+// firstPause up to maxPause. The randomness (jitter) keeps commands that collided
+// once from colliding again in lockstep.
+const (
+	firstPause = time.Millisecond
+	maxPause   = 32 * time.Millisecond
+)
+
+// pause waits before retry number attempt.
 func pause(ctx context.Context, attempt int) error {
-	ceiling := time.Millisecond << min(attempt-1, 5)
-	timer := time.NewTimer(rand.N(ceiling) + time.Millisecond/4)
+	ceiling := min(firstPause<<(attempt-1), maxPause)
+	timer := time.NewTimer(rand.N(ceiling) + 1)
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():

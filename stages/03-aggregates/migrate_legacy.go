@@ -11,13 +11,18 @@ import (
 
 // Moving a CRUD system to event sourcing starts with what it has: current rows,
 // no history. Each legacy row becomes the opening events of a stream, with the
-// same account id. The migration can run again and again (while the old system
-// is still taking writes, say): a stream that already exists is left alone.
+// same account id. The migration can run again and again, while the old system
+// still takes writes: new rows are migrated, a stream that exists is left alone,
+// and a row that changed since its migration is reported, never silently
+// skipped (deciding how to carry such a change over is a business decision).
 
 // MigrationReport counts what one run of the migration did.
 type MigrationReport struct {
 	Migrated int `json:"migrated"` // streams created in this run
-	Skipped  int `json:"skipped"`  // rows whose stream existed already
+	Skipped  int `json:"skipped"`  // rows whose stream existed already, unchanged since
+	// Changed lists the ids of rows updated in the legacy table after their
+	// migration: their streams do not show those updates.
+	Changed []string `json:"changed,omitempty"`
 }
 
 // legacyAccount is one row of stage 1's accounts table.
@@ -46,13 +51,33 @@ func MigrateLegacyAccounts(
 		if err != nil {
 			return report, err
 		}
-		if migrated {
+		switch changed, err := changedSinceMigration(ctx, store, row); {
+		case migrated:
 			report.Migrated++
-		} else {
+		case err != nil:
+			return report, err
+		case changed:
+			report.Changed = append(report.Changed, row.ID.String())
+		default:
 			report.Skipped++
 		}
 	}
 	return report, nil
+}
+
+// legacyCausation names the legacy row, at its version, that opening events came from.
+func legacyCausation(row legacyAccount) string {
+	return fmt.Sprintf("legacy-row:%s@%d", row.ID, row.Version)
+}
+
+// changedSinceMigration reports whether a row's version moved on since the run
+// that migrated it: that run recorded the row's version in the causation id.
+func changedSinceMigration(ctx context.Context, store *EventStore, row legacyAccount) (bool, error) {
+	history, err := store.Load(ctx, StreamID(row.ID.String()))
+	if err != nil || len(history) == 0 {
+		return false, err
+	}
+	return history[0].Metadata.CausationID != legacyCausation(row), nil
 }
 
 // migrateAccount appends one legacy row's opening events, unless its stream exists.
@@ -60,10 +85,10 @@ func migrateAccount(
 	ctx context.Context, store *EventStore, row legacyAccount, runID string,
 ) (bool, error) {
 	// The metadata lets an auditor tell migrated history from real history:
-	// correlation id runID, causation id "legacy-row:<id>@<version>", user "legacy-migration".
+	// correlation id runID, causation id legacyCausation(row), user "legacy-migration".
 	meta := Metadata{
 		CorrelationID: runID,
-		CausationID:   fmt.Sprintf("legacy-row:%s@%d", row.ID, row.Version),
+		CausationID:   legacyCausation(row),
 		UserID:        "legacy-migration",
 	}
 	_, err := store.Append(ctx, StreamID(row.ID.String()), 0, meta, openingEvents(row)...)

@@ -200,6 +200,9 @@ func usedPackageNames(f *ast.File) map[string]bool {
 	return used
 }
 
+// majorVersion matches the /v2, /v3... element that ends a versioned module path.
+var majorVersion = regexp.MustCompile(`^v\d+$`)
+
 // importName is the name an import is used by: its explicit name, or the last
 // element of its path without a major-version suffix or a "go-" prefix.
 func importName(imp *ast.ImportSpec, path string) string {
@@ -208,7 +211,7 @@ func importName(imp *ast.ImportSpec, path string) string {
 	}
 	parts := strings.Split(path, "/")
 	last := parts[len(parts)-1]
-	if regexp.MustCompile(`^v\d+$`).MatchString(last) && len(parts) > 1 {
+	if majorVersion.MatchString(last) && len(parts) > 1 {
 		last = parts[len(parts)-2]
 	}
 	return strings.TrimPrefix(last, "go-")

@@ -30,6 +30,9 @@ func runDemo(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := portFree(*addr); err != nil {
+		return err // seeding a server that was already running would tell the story into its database
+	}
 	latest := all[len(all)-1]
 	server, db := filepath.Join(".data", "demo-server"), filepath.Join(".data", "demo.db")
 	if runtime.GOOS == "windows" {
@@ -77,6 +80,9 @@ func runDemo(args []string) error {
 	}
 }
 
+// healthClient gives up on a /healthz answer after a second.
+var healthClient = &http.Client{Timeout: time.Second}
+
 // waitHealthy polls /healthz for up to 15 seconds, or until the server exits.
 func waitHealthy(base string, stopped <-chan error) error {
 	deadline := time.Now().Add(15 * time.Second)
@@ -86,7 +92,7 @@ func waitHealthy(base string, stopped <-chan error) error {
 			return fmt.Errorf("the server stopped before it was ready (%v); is the port taken? try: make demo ARGS='-addr 127.0.0.1:8081'", err)
 		default:
 		}
-		if resp, err := http.Get(base + "/healthz"); err == nil {
+		if resp, err := healthClient.Get(base + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil

@@ -85,12 +85,19 @@ func checkModulesOffline() (string, bool) {
 }
 
 func checkPort() (string, bool) {
-	ln, err := net.Listen("tcp", "127.0.0.1:8080")
-	if err != nil {
-		return "127.0.0.1:8080 is taken: stop the other server, or run with ARGS='-addr 127.0.0.1:8081'", false
+	if err := portFree("127.0.0.1:8080"); err != nil {
+		return err.Error(), false
 	}
-	ln.Close()
 	return "127.0.0.1:8080 is free", true
+}
+
+// portFree fails when something already listens on addr.
+func portFree(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s is taken (another server?): stop it, or use ARGS='-addr 127.0.0.1:8081'", addr)
+	}
+	return ln.Close()
 }
 
 func checkGit() (string, bool) {

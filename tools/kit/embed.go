@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -94,17 +95,13 @@ func embedDeck(deck string, checkOnly bool) (int, []string, error) {
 	if checkOnly {
 		return count, problems, nil
 	}
-	stale := problems[:0]
-	for _, p := range problems {
-		if !strings.Contains(p, "stale embed") {
-			stale = append(stale, p)
-		}
-	}
+	// Writing refreshes stale embeds; every other problem remains.
+	remaining := slices.DeleteFunc(problems, func(p string) bool { return strings.Contains(p, "stale embed") })
 	refreshed := strings.Join(out, "\n")
 	if refreshed == string(data) {
-		return count, stale, nil
+		return count, remaining, nil
 	}
-	return count, stale, os.WriteFile(deck, []byte(refreshed), 0o644)
+	return count, remaining, os.WriteFile(deck, []byte(refreshed), 0o644)
 }
 
 // extractDecl returns the source of one named declaration in a Go file.

@@ -8,10 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/go-es-workshop/kit/internal/tasks"
 )
 
 // testResult is one top-level test of a `go test -json` run.
@@ -172,17 +173,11 @@ func (r testRun) sortedNames() []string {
 	return names
 }
 
-// Test names say what they are: Test2_3_Something checks task 2.3; TestGuard_Something
-// checks behaviour that is already there (it must pass on starter and solution alike).
-var taskTestName = regexp.MustCompile(`^Test(\d+)_(\d+)_`)
-
-// taskOfTest returns "2.3" for Test2_3_..., or "" for a guard test.
+// taskOfTest returns "2.3" for Test2_3_..., or "" for a guard test (TestGuard_...,
+// which checks behaviour that is already there, on starter and solution alike).
 func taskOfTest(name string) string {
-	m := taskTestName.FindStringSubmatch(name)
-	if m == nil {
-		return ""
-	}
-	return m[1] + "." + m[2]
+	id, _ := tasks.OfTest(name)
+	return id
 }
 
 // writeOverlay writes a go build -overlay file that replaces every file of stage s's

@@ -5,6 +5,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/go-es-workshop/kit/internal/exercise"
 )
 
 // taskProgress is how far a learner got with one task.
@@ -69,10 +71,8 @@ func runLearnerTest(args []string) error {
 		return fmt.Errorf("stage %d does not build", s.Number)
 	}
 	if run.TimedOut {
-		fmt.Printf("The tests were stopped after %s: some code never returned.\n"+
-			"Most often a transaction was left open (an early return without tx.Rollback()): SQLite's only\n"+
-			"write connection stays taken and every later write waits for it. Put `defer tx.Rollback()`\n"+
-			"right after BeginTx. The test that was running is named in the goroutine dump above.\n\n", testTimeout)
+		fmt.Printf("The tests were stopped after %s: some code never returned; %s\n"+
+			"The test that was running is named in the goroutine dump above.\n\n", testTimeout, exercise.OpenTransactionAdvice)
 	}
 	var brokenGuards []string
 	for _, name := range byTask(run) {

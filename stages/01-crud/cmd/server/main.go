@@ -24,6 +24,7 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop) // after the first signal, a second one stops at once
 	if err := run(ctx, *addr, *dbPath, log); err != nil {
 		log.Error("server stopped", "error", err)
 		os.Exit(1)

@@ -1,4 +1,4 @@
-// Command migrate moves stage 1's CRUD accounts into stage 2's event store: every
+// Command migrate moves stage 1's CRUD accounts into this stage's event store: every
 // legacy row becomes the opening events of a stream. Running it twice adds nothing.
 //
 //	go run ./solutions/03-aggregates/cmd/migrate -from .data/01-crud.db -to .data/02-events.db
@@ -19,7 +19,7 @@ import (
 
 func main() {
 	from := flag.String("from", ".data/01-crud.db", "stage 1 database with the accounts table")
-	to := flag.String("to", ".data/02-events.db", "stage 2 database with the events table (created if missing)")
+	to := flag.String("to", ".data/"+bank.Stage.Slug+".db", "this stage's database with the events table (created if missing)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -52,5 +52,11 @@ func run(ctx context.Context, from, to string) error {
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(map[string]any{"run": runID, "migrated": report.Migrated, "skipped": report.Skipped})
+	if err := json.NewEncoder(os.Stdout).Encode(map[string]any{"run": runID, "report": report}); err != nil {
+		return err
+	}
+	if len(report.Changed) > 0 {
+		return fmt.Errorf("%d legacy rows changed after their migration and were not carried over: %v", len(report.Changed), report.Changed)
+	}
+	return nil
 }
