@@ -32,30 +32,33 @@ const (
 func requestContext(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		requestID := newID()
-		correlationID := c.Request().Header.Get(HeaderCorrelationID)
-		if correlationID == "" {
-			correlationID = requestID
+		correlationID := headerOr(c, HeaderCorrelationID, requestID)
+		userID := headerOr(c, HeaderUserID, AnonymousUser)
+		correlationOK := headerValue.MatchString(correlationID)
+		if !correlationOK {
+			correlationID = requestID // the caller's value is unusable; keep the trace of this request
 		}
-		userID := c.Request().Header.Get(HeaderUserID)
-		if userID == "" {
-			userID = AnonymousUser
-		}
-		c.Set(keyCorrelation, correlationID)
 		c.Set(keyRequest, requestID)
+		c.Set(keyCorrelation, correlationID)
 		c.Set(keyUser, userID)
-		h := c.Response().Header()
-		h.Set(HeaderRequestID, requestID)
-		if !headerValue.MatchString(correlationID) {
-			c.Set(keyCorrelation, requestID)
-			h.Set(HeaderCorrelationID, requestID)
+		c.Response().Header().Set(HeaderRequestID, requestID)
+		c.Response().Header().Set(HeaderCorrelationID, correlationID)
+		switch {
+		case !correlationOK:
 			return Problemf(http.StatusBadRequest, "%s must be 1-128 letters, digits or . _ : @ -", HeaderCorrelationID)
-		}
-		h.Set(HeaderCorrelationID, correlationID)
-		if !headerValue.MatchString(userID) {
+		case !headerValue.MatchString(userID):
 			return Problemf(http.StatusBadRequest, "%s must be 1-128 letters, digits or . _ : @ -", HeaderUserID)
 		}
 		return next(c)
 	}
+}
+
+// headerOr is the request header name, or fallback when it is absent.
+func headerOr(c echo.Context, name, fallback string) string {
+	if v := c.Request().Header.Get(name); v != "" {
+		return v
+	}
+	return fallback
 }
 
 // CorrelationID is the request's correlation id (the caller's, or its own request id).

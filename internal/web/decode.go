@@ -139,10 +139,10 @@ func decodeProblem(err error) *Problem {
 // describe names the expected JSON type in a learner's words. Integer fields get a
 // reminder about money: fractions and exponents are refused, not rounded.
 func describe(e *json.UnmarshalTypeError) string {
-	switch e.Type.Kind().String() {
-	case "int", "int8", "int16", "int32", "int64":
+	switch e.Type.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return "a whole number in range (money is integer minor units, e.g. cents)"
-	case "string":
+	case reflect.String:
 		return "a string"
 	default:
 		return "a " + e.Type.String()
