@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Mutation testing proves that a stage's tests reject wrong code, not just the
+// mistakes someone thought of: it makes small changes (mutants) all over the
+// solution — a comparison's boundary moved, a condition dropped, a statement
+// left out, + made -, an early return, a query's order reversed — and requires
+// the stage's tests to fail on each. A mutant the tests pass is a hole: a learner
+// could write that code and see green.
+//
+// Every mutant sits behind a switch in one rewritten copy of the solution
+// (internal/mutant), so one test binary per stage serves them all. A first run
+// traces which tests reach which mutants; each mutant then runs only those tests,
+// fastest first, stopping at the first failure.
+
+// mutationGoal is the share of a stage's mutants its tests must kill.
+const mutationGoal = 0.90
+
+// equivalentFile lists, per stage, the mutants that change no behaviour, each
+// with its reason (exercises_test/NN-topic/mutants-equivalent.txt).
+const equivalentFile = "mutants-equivalent.txt"
+
+func runMutate(args []string) error {
+	verbose := len(args) > 0 && args[0] == "-v"
+	if verbose {
+		args = args[1:]
+	}
+	list, err := selectStages(args)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "kit-mutate-")
+	if err == nil {
+		tmp, err = filepath.Abs(tmp)
+	}
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	started := time.Now()
+	var problems []string
+	total, killed := 0, 0
+	for _, s := range list {
+		res, err := mutateStage(s, tmp)
+		if err != nil {
+			return fmt.Errorf("stage %d: %w", s.Number, err)
+		}
+		problems = append(problems, res.report(verbose)...)
+		total += len(res.mutants)
+		killed += res.killed()
+	}
+	fmt.Printf("mutate: %d of %d mutants killed in %s\n", killed, total, time.Since(started).Round(time.Second))
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+// mutationRun is the outcome of one stage.
+type mutationRun struct {
+	stage      stage
+	mutants    []mutantInfo
+	equivalent map[string]string // key -> reason, from the stage's list
+	took       time.Duration
+}
+
+func (r mutationRun) killed() int {
+	n := 0
+	for _, m := range r.mutants {
+		if m.Killed {
+			n++
+		}
+	}
+	return n
+}
+
+// mutateStage builds the stage's mutant binary, traces it, and runs every mutant.
+func mutateStage(s stage, tmp string) (mutationRun, error) {
+	started := time.Now()
+	run := mutationRun{stage: s}
+	sch, err := buildSchemata(s)
+	if err != nil {
+		return run, err
+	}
+	if run.equivalent, err = loadEquivalents(s); err != nil {
+		return run, err
+	}
+	bin, err := buildMutantBinary(s, sch, tmp)
+	if err != nil {
+		return run, err
+	}
+	cover, durations, err := traceTests(s, bin, tmp)
+	if err != nil {
+		return run, err
+	}
+	run.mutants = sch.Mutants
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range workers() {
+		wg.Go(func() {
+			for i := range jobs {
+				m := &run.mutants[i]
+				m.Tests = fastestFirst(cover[m.ID], durations)
+				killMutant(s, bin, m, durations)
+			}
+		})
+	}
+	for i := range run.mutants {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	run.took = time.Since(started)
+	return run, nil
+}
+
+// workers is how many test binaries run at once: the tests wait on SQLite's disk
+// writes as much as on the CPU, so one more than the cores.
+func workers() int { return runtime.NumCPU() + 1 }
+
+// buildMutantBinary compiles the stage's tests against the rewritten solution.
+func buildMutantBinary(s stage, sch schemata, tmp string) (string, error) {
+	dir := filepath.Join(tmp, s.Slug)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	replace := map[string]string{}
+	for name, src := range sch.Files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, src, 0o644); err != nil {
+			return "", err
+		}
+		replace[name] = path
+	}
+	overlay := filepath.Join(dir, "overlay.json")
+	if err := writeOverlay(s, overlay, replace); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "mutants.test")
+	if abs, err := filepath.Abs(bin); err == nil {
+		bin = abs
+	}
+	cmd := exec.Command("go", "test", "-c", "-o", bin, "-overlay", overlay, s.TestPkg())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("the mutant build failed (a bug in tools/kit/mutate_sites.go; files in %s):\n%s", dir, out)
+	}
+	return bin, nil
+}
+
+// traceTests runs each test alone with tracing on: which mutants it reaches,
+// and how long it takes with no mutant switched on. Every test must pass here.
+func traceTests(s stage, bin, tmp string) (map[int][]string, map[string]time.Duration, error) {
+	out, err := exec.Command(bin, "-test.list", ".").Output()
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing tests: %w", err)
+	}
+	var names []string
+	for _, line := range strings.Fields(string(out)) {
+		if strings.HasPrefix(line, "Test") {
+			names = append(names, line)
+		}
+	}
+	cover := map[int][]string{}
+	durations := map[string]time.Duration{}
+	var mu sync.Mutex
+	var failed []string
+	jobs := make(chan string)
+	var wg sync.WaitGroup
+	for range workers() {
+		wg.Go(func() {
+			for name := range jobs {
+				trace := filepath.Join(tmp, "trace-"+name)
+				started := time.Now()
+				cmd := exec.Command(bin, "-test.run", "^"+name+"$", "-test.count=1", "-test.timeout=2m")
+				cmd.Env = append(os.Environ(), "KIT_MUTANT_TRACE="+trace)
+				cmd.Dir = s.TestDir() // tests read tasks.md beside them
+				output, err := cmd.CombinedOutput()
+				took := time.Since(started)
+				ids, _ := readTrace(trace)
+				mu.Lock()
+				durations[name] = took
+				for _, id := range ids {
+					cover[id] = append(cover[id], name)
+				}
+				if err != nil {
+					failed = append(failed, name+":\n"+indent(string(output)))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, n := range names {
+		jobs <- n
+	}
+	close(jobs)
+	wg.Wait()
+	if len(failed) > 0 {
+		sort.Strings(failed)
+		return nil, nil, fmt.Errorf("tests fail with no mutant switched on:\n%s", strings.Join(failed, "\n"))
+	}
+	return cover, durations, nil
+}
+
+func readTrace(path string) ([]int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var ids []int
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if id, err := strconv.Atoi(sc.Text()); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids, sc.Err()
+}
+
+// fastestFirst orders tests by their traced time, so a kill comes early.
+func fastestFirst(tests []string, durations map[string]time.Duration) []string {
+	out := append([]string(nil), tests...)
+	sort.Slice(out, func(i, j int) bool {
+		if durations[out[i]] != durations[out[j]] {
+			return durations[out[i]] < durations[out[j]]
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+var failLine = regexp.MustCompile(`(?m)^\s*--- FAIL: (\S+)`)
+
+// killMutant runs the tests that reach m with m switched on. Any failure, a
+// panic or a hang (stopped by the timeout) kills it.
+func killMutant(s stage, bin string, m *mutantInfo, durations map[string]time.Duration) {
+	if len(m.Tests) == 0 {
+		m.Reason = "no test reaches this code"
+		return
+	}
+	var budget time.Duration
+	for _, t := range m.Tests {
+		budget += durations[t]
+	}
+	budget = 3*budget + 10*time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), budget+5*time.Second)
+	defer cancel()
+	pattern := "^(" + strings.Join(m.Tests, "|") + ")$"
+	cmd := exec.CommandContext(ctx, bin, "-test.run", pattern, "-test.failfast", "-test.count=1",
+		"-test.timeout="+budget.String())
+	cmd.Env = append(os.Environ(), "KIT_MUTANT="+strconv.Itoa(m.ID))
+	cmd.Dir = s.TestDir()
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		m.Reason = fmt.Sprintf("%d test(s) reach it and pass", len(m.Tests))
+		return
+	}
+	m.Killed = true
+	switch f := failLine.FindSubmatch(out); {
+	case f != nil:
+		m.Reason = "killed by " + string(f[1])
+	case ctx.Err() != nil || strings.Contains(string(out), "test timed out"):
+		m.Reason = "killed: the tests hang"
+	default:
+		m.Reason = "killed: the test binary failed"
+	}
+}
+
+// report prints the stage's line and its survivors, and returns its problems.
+func (r mutationRun) report(verbose bool) []string {
+	var problems []string
+	s := r.stage
+	killed, listed := r.killed(), 0
+	generated := map[string]bool{}
+	var survivors []mutantInfo
+	for _, m := range r.mutants {
+		generated[m.Key] = true
+		if m.Killed {
+			if reason, ok := r.equivalent[m.Key]; ok {
+				problems = append(problems, fmt.Sprintf("stage %d: %s lists a mutant the tests kill (%s): remove it\n    %s (%s)",
+					s.Number, equivalentFile, m.Reason, m.Key, reason))
+			}
+			continue
+		}
+		if _, ok := r.equivalent[m.Key]; ok {
+			listed++
+			continue
+		}
+		survivors = append(survivors, m)
+	}
+	for key := range r.equivalent {
+		if !generated[key] {
+			problems = append(problems, fmt.Sprintf("stage %d: %s lists a mutant that is no longer made: remove it\n    %s", s.Number, equivalentFile, key))
+		}
+	}
+	share := float64(killed) / float64(max(len(r.mutants), 1))
+	fmt.Printf("stage %d %-16s mutants %d  killed %d (%.0f%%)  equivalent %d  survived %d  in %s\n",
+		s.Number, s.Slug, len(r.mutants), killed, 100*share, listed, len(survivors), r.took.Round(time.Second))
+	for _, m := range survivors {
+		fmt.Printf("    survived  %s:%d  %s  %s  (%s)\n", m.File, m.Line, m.Func, m.Change, m.Reason)
+		problems = append(problems, fmt.Sprintf("stage %d: mutant survived: %s:%d %s: %s (%s)\n    key: %s",
+			s.Number, m.File, m.Line, m.Func, m.Change, m.Reason, m.Key))
+	}
+	if verbose {
+		for _, m := range r.mutants {
+			if m.Killed {
+				fmt.Printf("    killed    %s:%d  %s  %s  (%s)\n", m.File, m.Line, m.Func, m.Change, m.Reason)
+			}
+		}
+	}
+	if share < mutationGoal {
+		problems = append(problems, fmt.Sprintf("stage %d: the tests kill %.0f%% of the mutants, the goal is %.0f%%", s.Number, 100*share, 100*mutationGoal))
+	}
+	return problems
+}
+
+// loadEquivalents reads the stage's list: "key :: reason" per line, # comments.
+func loadEquivalents(s stage) (map[string]string, error) {
+	out := map[string]string{}
+	data, err := os.ReadFile(filepath.Join(s.TestDir(), equivalentFile))
+	if os.IsNotExist(err) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for n, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		key, reason, ok := strings.Cut(line, " :: ")
+		if !ok || strings.TrimSpace(reason) == "" {
+			return nil, fmt.Errorf("%s:%d: want `key :: why no test can tell this mutant apart`", equivalentFile, n+1)
+		}
+		out[strings.TrimSpace(key)] = strings.TrimSpace(reason)
+	}
+	return out, nil
+}
