@@ -19,6 +19,10 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// The tests run in a time zone that is not UTC, so that a time stored without
+// .UTC() shows (on a machine set to UTC it would look right by luck).
+func init() { time.Local = time.FixedZone("UTC+1 (tests)", 3600) }
+
 // OpenDB opens a fresh database file in the test's temporary folder.
 func OpenDB(t testing.TB) *sqlitedb.DB {
 	t.Helper()
@@ -221,7 +225,19 @@ func StartAPI(t testing.TB, newServer NewServerFunc) (*API, *sqlitedb.DB) {
 	if err != nil {
 		t.Fatalf("starting the server: %v", err)
 	}
+	t.Cleanup(func() { failOnPanic(t, serverLog) })
 	return NewAPI(e, serverLog), db
+}
+
+// failOnPanic fails the test if the server recovered from a panic: a request
+// that panics got a 500, which a test expecting a 500 could take for the right one.
+func failOnPanic(t testing.TB, log *ServerLog) {
+	for _, line := range strings.Split(log.String(), "\n") {
+		if strings.Contains(line, "msg=panic") {
+			t.Errorf("\nThe server panicked while answering a request (a panic is never an answer: return an error).\n  server log: %s", line)
+			return
+		}
+	}
 }
 
 // CheckStagePages checks GET / (HTML naming the stage and mentioning each of

@@ -14,6 +14,7 @@ type BadRequest struct {
 	Body        string
 	Headers     []string
 	Want        int
+	Mention     string // the problem's detail must name it ("" for any detail)
 }
 
 // BadRequests lists malformed and invalid requests that every stage must refuse.
@@ -34,7 +35,11 @@ func BadRequests(accountID string) []BadRequest {
 		open("blank owner", `{"owner":"   ","kind":"checking","currency":"EUR"}`, 400),
 		open("owner too long", `{"owner":"`+strings.Repeat("a", 101)+`","kind":"checking","currency":"EUR"}`, 400),
 		open("control character in owner", `{"owner":"Ada\u0000","kind":"checking","currency":"EUR"}`, 400),
-		open("missing kind", `{"owner":"Ada","currency":"EUR"}`, 400),
+		mention(open("missing kind", `{"owner":"Ada","currency":"EUR"}`, 400), "kind is required"),
+		mention(open("missing owner", `{"kind":"checking","currency":"EUR"}`, 400), "owner is required"),
+		mention(open("missing currency", `{"owner":"Ada","kind":"checking"}`, 400), "currency is required"),
+		mention(open("nothing but an overdraft", `{"overdraft_limit":5}`, 400), "owner is required"),
+		open("control character first in owner", `{"owner":"\tAda","kind":"checking","currency":"EUR"}`, 400),
 		open("unknown kind", `{"owner":"Ada","kind":"gold","currency":"EUR"}`, 400),
 		open("unknown currency", `{"owner":"Ada","kind":"checking","currency":"XXX"}`, 400),
 		open("lower-case currency", `{"owner":"Ada","kind":"checking","currency":"eur"}`, 400),
@@ -66,7 +71,7 @@ func BadRequests(accountID string) []BadRequest {
 			amount("exponent", `{"amount":1e3}`),
 			amount("string", `{"amount":"25"}`),
 			amount("null", `{"amount":null}`),
-			amount("missing", `{}`),
+			mention(amount("missing", `{}`), "amount is required"),
 			amount("past int64", `{"amount":9223372036854775808}`),
 			amount("above the maximum", `{"amount":10000000001}`),
 			amount("unknown field", `{"amount":5,"currency":"USD"}`),
@@ -77,6 +82,11 @@ func BadRequests(accountID string) []BadRequest {
 		)
 	}
 	return cases
+}
+
+func mention(b BadRequest, words string) BadRequest {
+	b.Mention = words
+	return b
 }
 
 // PolicyRefusals are well-formed requests to open an account that the bank's
@@ -108,4 +118,7 @@ func (c *Check) CheckRefused(b BadRequest, r Response) {
 	ct := r.Header.Get("Content-Type")
 	c.That(strings.HasPrefix(ct, "application/problem+json"), "Content-Type application/problem+json", fmt.Sprintf("Content-Type %q", ct))
 	c.That(r.Int("status") == int64(b.Want) && r.String("title") != "", "a problem body with status and title", string(r.Body))
+	if b.Mention != "" {
+		c.That(strings.Contains(r.String("detail"), b.Mention), fmt.Sprintf("a detail that says %q", b.Mention), string(r.Body))
+	}
 }

@@ -16,10 +16,13 @@ import (
 // Check is the voice of one test. Every failure it reports names the task, what was
 // expected, what happened, the file to open and the hint command.
 type Check struct {
-	t     testing.TB
-	task  tasks.Task
-	stage string // "01-crud"
-	doing string
+	t      testing.TB
+	task   tasks.Task
+	stage  string // "01-crud"
+	doing  string
+	fresh  bool   // Doing was called since the last Bank.Command
+	rule   string // the rule of the bank this check is about (CheckRules), if any
+	keeper string // the file that keeps that rule in this stage
 }
 
 // For starts the checks of test t. A test named Test2_3_... checks task 2.3 (its
@@ -47,6 +50,7 @@ func For(t testing.TB, stageSlug string) *Check {
 // Doing says what the test is doing now; failures quote it.
 func (c *Check) Doing(format string, args ...any) {
 	c.doing = fmt.Sprintf(format, args...)
+	c.fresh = true
 }
 
 // Fail stops the test with expected-versus-got, in plain words.
@@ -95,20 +99,29 @@ func (c *Check) message(expected, got string) string {
 	return b.String()
 }
 
-// title names the task, or says that a guard broke.
+// title names the task, or says that a guard broke, and the rule checked.
 func (c *Check) title() string {
-	if c.task.ID == "" {
-		return "This worked in the starter; a change broke it."
+	title := "This worked in the starter; a change broke it."
+	if c.task.ID != "" {
+		title = fmt.Sprintf("Task %s · %s", c.task.ID, c.task.Title)
 	}
-	return fmt.Sprintf("Task %s · %s", c.task.ID, c.task.Title)
+	if c.rule != "" {
+		title += "\n  Rule:     " + c.rule
+	}
+	return title
 }
 
-// pointers tells a learner where to look next.
+// pointers tells a learner where to look next: the file that keeps the rule
+// checked, else the task's file.
 func (c *Check) pointers() string {
-	if c.task.ID == "" {
-		return ""
+	var b strings.Builder
+	if c.keeper != "" {
+		fmt.Fprintf(&b, "\n  Kept by:  stages/%s/%s", c.stage, c.keeper)
 	}
-	return fmt.Sprintf("\n  Open:     stages/%s/%s (look for TODO(%s))\n  Hint:     make hint TASK=%s", c.stage, c.task.File, c.task.ID, c.task.ID)
+	if c.task.ID != "" {
+		fmt.Fprintf(&b, "\n  Open:     stages/%s/%s (look for TODO(%s))\n  Hint:     make hint TASK=%s", c.stage, c.task.File, c.task.ID, c.task.ID)
+	}
+	return b.String()
 }
 
 // notDone explains a stub's TODO error: this test's own task is not done yet, or

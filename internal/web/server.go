@@ -24,7 +24,15 @@ func New(info StageInfo, health func(context.Context) error, log *slog.Logger) *
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(log)
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll: true,
+		// A panic is a bug: log it with the request, in the server's own log, and
+		// let the error handler answer 500.
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			log.Error("panic", "method", c.Request().Method, "path", c.Path(), "error", err, "stack", string(stack))
+			return err
+		},
+	}))
 	e.Use(requestContext)
 	// Every request gets a deadline: a handler waiting for SQLite's one write
 	// connection (or anything else) gives up with a 503 instead of waiting forever.

@@ -51,7 +51,11 @@ func runMutate(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	if os.Getenv("KIT_MUTATE_KEEP") == "" {
+		defer os.RemoveAll(tmp)
+	} else {
+		fmt.Println("mutant binaries kept in", tmp, "(run one: cd exercises_test/NN-topic && KIT_MUTANT=ID", tmp+"/NN-topic/mutants.test -test.v)")
+	}
 	started := time.Now()
 	var problems []string
 	total, killed := 0, 0
@@ -312,7 +316,7 @@ func (r mutationRun) report(verbose bool) []string {
 	fmt.Printf("stage %d %-16s mutants %d  killed %d (%.0f%%)  equivalent %d  survived %d  in %s\n",
 		s.Number, s.Slug, len(r.mutants), killed, 100*share, listed, len(survivors), r.took.Round(time.Second))
 	for _, m := range survivors {
-		fmt.Printf("    survived  %s:%d  %s  %s  (%s)\n", m.File, m.Line, m.Func, m.Change, m.Reason)
+		fmt.Printf("    survived #%d  %s:%d  %s  %s  (%s)\n", m.ID, m.File, m.Line, m.Func, m.Change, m.Reason)
 		problems = append(problems, fmt.Sprintf("stage %d: mutant survived: %s:%d %s: %s (%s)\n    key: %s",
 			s.Number, m.File, m.Line, m.Func, m.Change, m.Reason, m.Key))
 	}

@@ -1,0 +1,45 @@
+package events_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
+	bank "github.com/go-es-workshop/kit/stages/02-events"
+)
+
+// keepers says which file of this stage keeps each part of the bank's rules.
+var keepers = spec.Keepers{
+	"open":     "account.go (OpenAccount.Validate) and bank.go (Bank.Open)",
+	"get":      "bank.go (Bank.Account), replay.go and http_api.go",
+	"deposit":  "bank.go (Bank.Deposit)",
+	"withdraw": "bank.go (Bank.Withdraw)",
+	"close":    "bank.go (Bank.Close)",
+	"events":   "eventstore_append.go (Append), metadata.go and http_events.go",
+	"log":      "eventstore.go (ReadAll) and http_events.go (allEvents)",
+	"store":    "eventstore.go (Load, scanEnvelopes) and registry.go (Decode)",
+	"migrate":  "migrate_legacy.go (MigrateLegacyAccounts)",
+}
+
+func startBank(t *testing.T) *spec.Bank {
+	api, db := newAPI(t)
+	return &spec.Bank{API: api, DB: db, Stage: 2, Table: "events", NewServer: bank.NewServer, Migrate: migrateLegacy}
+}
+
+// Test2_3_TheBankKeepsItsRules checks every rule of stages 1 and 2 through the
+// API. It needs tasks 2.1 to 2.3: the fold, the registry and the append.
+func Test2_3_TheBankKeepsItsRules(t *testing.T) {
+	spec.CheckRules(t, stage, startBank, keepers, spec.RulesUpTo(2))
+}
+
+// migrateLegacy runs this stage's migration for the shared migration rules.
+func migrateLegacy(ctx context.Context, legacy *sql.DB, db *sqlitedb.DB, runID string) (spec.Migration, error) {
+	store, err := bank.NewEventStore(ctx, db, bank.NewRegistry())
+	if err != nil {
+		return spec.Migration{}, err
+	}
+	r, err := bank.MigrateLegacyAccounts(ctx, legacy, store, runID)
+	return spec.Migration{Migrated: r.Migrated, Skipped: r.Skipped, Changed: r.Changed}, err
+}

@@ -1,0 +1,45 @@
+package aggregates_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
+	bank "github.com/go-es-workshop/kit/stages/03-aggregates"
+)
+
+// keepers says which file of this stage keeps each part of the bank's rules.
+var keepers = spec.Keepers{
+	"open":     "account.go (OpenAccount.Validate) and account_factory.go (Open)",
+	"get":      "account_repository.go (Load), account_factory.go (Reconstitute) and http_api.go",
+	"deposit":  "account_aggregate.go (Account.Deposit)",
+	"withdraw": "account_aggregate.go (Account.Withdraw)",
+	"close":    "account_aggregate.go (Account.Close)",
+	"events":   "eventstore_append.go (Append), metadata.go and http_events.go",
+	"log":      "eventstore.go (ReadAll) and http_events.go (allEvents)",
+	"store":    "eventstore.go (Load, scanEnvelopes) and registry.go (Decode)",
+	"migrate":  "migrate_legacy.go (MigrateLegacyAccounts)",
+}
+
+func startBank(t *testing.T) *spec.Bank {
+	api, db := newAPI(t)
+	return &spec.Bank{API: api, DB: db, Stage: 3, Table: "events", NewServer: bank.NewServer, Migrate: migrateLegacy}
+}
+
+// Test3_4_TheBankKeepsItsRules checks every rule of stages 1 to 3 through the
+// API. It needs every task of the stage.
+func Test3_4_TheBankKeepsItsRules(t *testing.T) {
+	spec.CheckRules(t, stage, startBank, keepers, spec.RulesUpTo(3))
+}
+
+// migrateLegacy runs this stage's migration for the shared migration rules.
+func migrateLegacy(ctx context.Context, legacy *sql.DB, db *sqlitedb.DB, runID string) (spec.Migration, error) {
+	store, err := bank.NewEventStore(ctx, db, bank.NewRegistry())
+	if err != nil {
+		return spec.Migration{}, err
+	}
+	r, err := bank.MigrateLegacyAccounts(ctx, legacy, store, runID)
+	return spec.Migration{Migrated: r.Migrated, Skipped: r.Skipped, Changed: r.Changed}, err
+}

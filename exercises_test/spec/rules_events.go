@@ -1,0 +1,191 @@
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
+	"github.com/google/uuid"
+)
+
+// storedEvent is one event as GET /accounts/{id}/events and GET /events show it.
+type storedEvent struct {
+	EventID       string          `json:"event_id"`
+	StreamID      string          `json:"stream_id"`
+	Version       int64           `json:"version"`
+	Position      int64           `json:"position"`
+	Type          string          `json:"type"`
+	SchemaVersion int             `json:"schema_version"`
+	RecordedAt    string          `json:"recorded_at"`
+	Metadata      map[string]any  `json:"metadata"`
+	Data          json.RawMessage `json:"data"`
+}
+
+// Events reads a stream (GET /accounts/{id}/events) or a page of the log (GET /events?...).
+func (b *Bank) Events(c *Check, path string) ([]storedEvent, Response) {
+	c.t.Helper()
+	r := b.Get(path)
+	c.Status(r, http.StatusOK)
+	var body struct {
+		Events []storedEvent `json:"events"`
+	}
+	c.NoError(r.Decode(&body), "decoding the events of "+path)
+	return body.Events, r
+}
+
+// InsertEvent stores an event behind the API's back, with a SQL insert into the
+// events table every stage shares (test setup: legacy data, corrupt rows).
+func InsertEvent(c *Check, db *sqlitedb.DB, stream string, version int64, eventType, data string) {
+	c.t.Helper()
+	_, err := db.Write.Exec(`INSERT INTO events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
+		VALUES (?, ?, ?, ?, 1, ?, '{}', ?)`, uuid.Must(uuid.NewV7()).String(), stream, version, eventType, data,
+		time.Now().UTC().Format(time.RFC3339Nano))
+	c.NoError(err, "inserting an event (test setup)")
+}
+
+// eventRules are the rules of stage 2, kept by every stage after it.
+func eventRules() []Rule {
+	return []Rule{
+		{"a stream tells what happened, in order, with its metadata", 2, "events", func(c *Check, b *Bank) {
+			c.Doing("open with X-Correlation-ID: story-1 and X-User-ID: ada, deposit 2500, withdraw 1000")
+			r := b.Post("/accounts", ada("checking", 0), "X-Correlation-ID", "story-1", "X-User-ID", "ada")
+			c.Status(r, http.StatusCreated)
+			id := r.String("id")
+			answers := []Response{r,
+				b.Command(c, 200, "", "/accounts/"+id+"/deposits", money(2500)),
+				b.Command(c, 200, "", "/accounts/"+id+"/withdrawals", money(1000))}
+			events, _ := b.Events(c, "/accounts/"+id+"/events")
+			c.Equal(3, len(events), "events in the stream")
+			want := []string{"AccountOpened", "MoneyDeposited", "MoneyWithdrawn"}
+			for i, e := range events {
+				c.Doing("check event %d of the stream (%s)", i+1, want[i])
+				ev7, err := uuid.Parse(e.EventID)
+				c.That(e.Type == want[i] && e.Version == int64(i+1) && e.StreamID == "account-"+id && e.SchemaVersion >= 1,
+					fmt.Sprintf("type %s, version %d, stream account-%s, a schema version", want[i], i+1, id), fmt.Sprintf("%+v", e))
+				c.That(err == nil && ev7.Version() == 7, "an event_id that is a UUIDv7", e.EventID)
+				c.That(answers[i].Int("version") == e.Version && answers[i].Int("position") == e.Position,
+					"the command's answer names the version and position its event was stored at", answers[i].Describe()+"\nstored: "+fmt.Sprintf("%+v", e))
+				c.That(i == 0 || e.Position > events[i-1].Position, "positions that grow", fmt.Sprintf("%d after %d", e.Position, events[max(i-1, 0)].Position))
+				at, err := time.Parse(time.RFC3339Nano, e.RecordedAt)
+				c.That(err == nil && strings.HasSuffix(e.RecordedAt, "Z") && time.Since(at) < time.Minute && time.Since(at) > -time.Minute,
+					"recorded_at: the time of recording, in UTC (ends in Z)", e.RecordedAt)
+				c.That(e.Metadata["causation_id"] != nil && e.Metadata["causation_id"] != "" && e.Metadata["correlation_id"] != "",
+					"metadata with a correlation id and a causation id", fmt.Sprintf("%v", e.Metadata))
+			}
+			c.Doing("check the metadata of the opening event")
+			c.That(events[0].Metadata["correlation_id"] == "story-1" && events[0].Metadata["user_id"] == "ada",
+				"correlation_id story-1 and user_id ada, from the request's headers", fmt.Sprintf("%v", events[0].Metadata))
+			c.That(events[1].Metadata["causation_id"] != events[2].Metadata["causation_id"],
+				"each command its own causation id", fmt.Sprintf("%v and %v", events[1].Metadata, events[2].Metadata))
+			c.That(strings.Contains(string(events[1].Data), `"amount":2500`) && strings.Contains(string(events[2].Data), `"amount":1000`),
+				"the amounts in the events' data", string(events[1].Data)+" "+string(events[2].Data))
+		}},
+		{"the global log pages in position order", 2, "log", func(c *Check, b *Bank) {
+			ada := b.Open(c, ada("checking", 0))
+			bob := b.Open(c, map[string]any{"owner": "Bob", "kind": "savings", "currency": "EUR"})
+			b.Command(c, 200, "", "/accounts/"+ada+"/deposits", money(1))
+			b.Command(c, 200, "", "/accounts/"+bob+"/deposits", money(2))
+			b.Command(c, 200, "", "/accounts/"+ada+"/deposits", money(3))
+			all, _ := b.Events(c, "/events?limit=1000")
+			c.Equal(5, len(all), "events in GET /events")
+			for i := 1; i < len(all); i++ {
+				c.That(all[i].Position > all[i-1].Position, "events in position order", fmt.Sprintf("%d after %d", all[i].Position, all[i-1].Position))
+			}
+			c.Doing("GET /events?after=0&limit=2")
+			page, r := b.Events(c, "/events?after=0&limit=2")
+			c.That(len(page) == 2 && page[0].Position == all[0].Position && page[1].Position == all[1].Position && r.Int("next_after") == all[1].Position,
+				"the first two events and next_after = the second's position", r.Describe())
+			c.Doing("GET /events?after=<the second's position>")
+			rest, r := b.Events(c, fmt.Sprintf("/events?after=%d", all[1].Position))
+			c.That(len(rest) == 3 && rest[0].Position == all[2].Position && r.Int("next_after") == all[4].Position,
+				"the three events after it, and next_after = the last position", r.Describe())
+			c.Doing("GET /events?after=<the last position>")
+			none, r := b.Events(c, fmt.Sprintf("/events?after=%d", all[4].Position))
+			c.That(len(none) == 0 && strings.Contains(string(r.Body), `"events":[]`) && r.Int("next_after") == all[4].Position,
+				`an empty page ("events":[]) that keeps next_after where it was`, r.Describe())
+			for _, bad := range []string{"limit=0", "limit=1001", "after=-1", "after=two", "limit=1.5"} {
+				c.Doing("GET /events?%s", bad)
+				c.Status(b.Get("/events?"+bad), 400)
+			}
+			c.Doing("GET /events?limit=1000")
+			c.Status(b.Get("/events?limit=1000"), 200)
+		}},
+		{"a stream that cannot be read is an error, never a guessed balance", 2, "store", func(c *Check, b *Bank) {
+			for _, bad := range []struct{ name, typ, data string }{
+				{"data that is not JSON", "MoneyDeposited", `{"amount":`},
+				{"an event type nobody registered", "MoneyTeleported", `{"amount":5}`},
+			} {
+				id := b.Open(c, ada("checking", 0))
+				InsertEvent(c, b.DB, "account-"+id, 2, bad.typ, bad.data)
+				c.Doing("GET an account whose stream holds %s", bad.name)
+				r := b.Get("/accounts/" + id)
+				c.That(r.Status == 500, "500: the stored history cannot be read", r.Describe())
+				c.Doing("GET the events of an account whose stream holds %s", bad.name)
+				c.Status(b.Get("/accounts/"+id+"/events"), 500)
+				c.Doing("deposit into an account whose stream holds %s", bad.name)
+				b.Command(c, 500, "", "/accounts/"+id+"/deposits", money(1))
+			}
+			for _, bad := range []struct{ name, column, value string }{
+				{"metadata that is not JSON", "metadata", `{"user_id":`},
+				{"a recorded_at that is not a time", "recorded_at", `yesterday`},
+			} {
+				id := b.Open(c, ada("checking", 0))
+				_, err := b.DB.Write.Exec(`UPDATE events SET `+bad.column+` = ? WHERE stream_id = ?`, bad.value, "account-"+id)
+				c.NoError(err, "corrupting a row (test setup; stored events are never changed otherwise)")
+				c.Doing("GET an account whose stored event has %s", bad.name)
+				c.Status(b.Get("/accounts/"+id), 500)
+				c.Doing("GET /events when an event has %s", bad.name)
+				c.Status(b.Get("/events"), 500)
+				_, err = b.DB.Write.Exec(`DELETE FROM events WHERE stream_id = ?`, "account-"+id)
+				c.NoError(err, "removing the corrupt row again (test setup)")
+			}
+		}},
+	}
+}
+
+// faultRules: an outage gets an error, never a wrong answer.
+func faultRules() []Rule {
+	return []Rule{
+		{"a server does not start on a database it cannot use", 1, "get", func(c *Check, b *Bank) {
+			db := OpenDB(c.t)
+			c.NoError(db.Close(), "closing a database (test setup)")
+			log, _ := NewServerLog()
+			c.Doing("NewServer on a closed database")
+			_, err := b.NewServer(c.Ctx(), db, log)
+			c.That(err != nil, "an error: the server cannot create its tables", "no error")
+		}},
+		{"a stored row that cannot be read is an error, never a guess", 1, "get", func(c *Check, b *Bank) {
+			if b.Table != "accounts" {
+				return // stage 2 on: "a stream that cannot be read ..."
+			}
+			id := b.Open(c, ada("checking", 0))
+			_, err := b.DB.Write.Exec(`UPDATE accounts SET balance = 'lots' WHERE id = ?`, id)
+			c.NoError(err, "corrupting the row (test setup)")
+			c.Doing("GET an account whose balance column holds text")
+			c.Status(b.Get("/accounts/"+id), 500)
+		}},
+		{"when the database fails, every request is a 500, never a wrong answer", 1, "get", func(c *Check, b *Bank) {
+			id := b.Open(c, ada("checking", 10000))
+			_, err := b.DB.Write.Exec(`ALTER TABLE ` + b.Table + ` RENAME TO gone`)
+			c.NoError(err, "taking the bank's table away (test setup)")
+			for _, req := range []struct {
+				method, path string
+				body         any
+			}{
+				{"GET", "/accounts/" + id, nil},
+				{"POST", "/accounts", ada("checking", 0)},
+				{"POST", "/accounts/" + id + "/deposits", money(1)},
+				{"POST", "/accounts/" + id + "/withdrawals", money(1)},
+				{"POST", "/accounts/" + id + "/close", nil},
+			} {
+				c.Doing("%s %s with the bank's table gone", req.method, req.path)
+				r := b.Do(req.method, req.path, req.body)
+				c.That(r.Status == 500, "500 Internal Server Error (as problem+json)", r.Describe())
+				c.That(strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json"), "a problem+json body", r.Header.Get("Content-Type"))
+			}
+		}},
+	}
+}
