@@ -21,6 +21,7 @@ var keepers = spec.Keepers{
 	"log":      "eventstore.go (ReadAll) and http_events.go (allEvents)",
 	"store":    "eventstore.go (Load, scanEnvelopes) and registry.go (Decode)",
 	"migrate":  "migrate_legacy.go (MigrateLegacyAccounts)",
+	"conflict": "http_errors.go (problemFor) and eventstore_append.go (insertEvent)",
 }
 
 func startBank(t *testing.T) *spec.Bank {

@@ -54,6 +54,7 @@ func BadRequests(accountID string) []BadRequest {
 		{Name: "open: 100 KB body", Method: "POST", Path: "/accounts", ContentType: js, Body: `{"owner":"` + strings.Repeat("a", 100<<10) + `"}`, Want: 413},
 		{Name: "open: malformed correlation id", Method: "POST", Path: "/accounts", ContentType: js, Body: `{` + valid + `}`, Headers: []string{"X-Correlation-ID", "has spaces in it"}, Want: 400},
 		{Name: "get: malformed id", Method: "GET", Path: "/accounts/not-a-uuid", Want: 400},
+		{Name: "close: malformed id", Method: "POST", Path: "/accounts/42/close", Want: 400},
 		{Name: "close: a text body", Method: "POST", Path: "/accounts/" + accountID + "/close", ContentType: "text/plain", Body: "now", Want: 415},
 		{Name: "close: a field it does not take", Method: "POST", Path: "/accounts/" + accountID + "/close", ContentType: js, Body: `{"reason":"x"}`, Want: 400},
 		{Name: "close: malformed JSON", Method: "POST", Path: "/accounts/" + accountID + "/close", ContentType: js, Body: `{`, Want: 400},

@@ -51,7 +51,7 @@ func RulesUpTo(n int) []Rule {
 }
 
 func allRules() []Rule {
-	return slices.Concat(moneyRules(), eventRules(), migrationRules(), faultRules())
+	return slices.Concat(moneyRules(), eventRules(), migrationRules(), conflictRules(), aggregateRules(), faultRules())
 }
 
 // CheckRules runs each rule as a subtest of t, on a fresh server started by start.
@@ -108,6 +108,9 @@ func (b *Bank) Command(c *Check, want int, because, path string, body any) Respo
 	before := b.Rows(c)
 	r := b.Post(path, body)
 	c.Status(r, want)
+	if want < 300 {
+		c.That(r.Int("version") > 0, "an answer naming the account's new version", r.Describe())
+	}
 	if want >= 400 {
 		detail := strings.ToLower(r.String("detail"))
 		c.That(strings.Contains(detail, because), fmt.Sprintf("a problem whose detail says %q", because), r.Describe())
@@ -167,6 +170,22 @@ func moneyRules() []Rule {
 			r = b.Account(c, id)
 			c.That(r.String("owner") == long && r.String("kind") == "savings" && r.String("currency") == "GBP",
 				"a savings account in GBP for an owner of exactly 100 characters", r.Describe())
+		}},
+		{"the times the bank stores are in UTC", 1, "open", func(c *Check, b *Bank) {
+			id := b.Open(c, ada("checking", 0))
+			b.Command(c, 200, "", "/accounts/"+id+"/deposits", money(5))
+			column, where := "recorded_at", "stream_id = 'account-"+id+"'"
+			if b.Table == "accounts" {
+				column, where = "updated_at", "id = '"+id+"'"
+			}
+			rows, err := b.DB.Read.Query(`SELECT ` + column + ` FROM ` + b.Table + ` WHERE ` + where)
+			c.NoError(err, "reading the stored times")
+			defer rows.Close()
+			for rows.Next() {
+				var at string
+				c.NoError(rows.Scan(&at), "reading a stored time")
+				c.That(strings.HasSuffix(at, "Z"), "a "+column+" in UTC, ending in Z (the tests run at UTC+1 to show it)", at)
+			}
 		}},
 		{"a checking account's overdraft is capped, a savings account has none", 1, "open", func(c *Check, b *Bank) {
 			c.Doing("open a checking account with the largest overdraft (500000)")
@@ -252,6 +271,18 @@ func moneyRules() []Rule {
 			}
 			c.Doing("GET %s", unknown)
 			c.Status(b.Get(unknown), 404)
+		}},
+	}
+}
+
+// aggregateRules are the rules of stage 3, kept by every stage after it.
+func aggregateRules() []Rule {
+	return []Rule{
+		{"an account's version is its strong ETag", 3, "get", func(c *Check, b *Bank) {
+			id := b.Open(c, ada("checking", 0))
+			b.Command(c, 200, "", "/accounts/"+id+"/deposits", money(5))
+			r := b.Account(c, id)
+			c.Equal(`"2"`, r.Header.Get("ETag"), "the ETag of GET /accounts/{id} at version 2")
 		}},
 	}
 }

@@ -112,6 +112,8 @@ func eventRules() []Rule {
 			}
 			c.Doing("GET /events?limit=1000")
 			c.Status(b.Get("/events?limit=1000"), 200)
+			c.Doing("GET /accounts/not-a-uuid/events")
+			c.Status(b.Get("/accounts/not-a-uuid/events"), 400)
 		}},
 		{"a stream that cannot be read is an error, never a guessed balance", 2, "store", func(c *Check, b *Bank) {
 			for _, bad := range []struct{ name, typ, data string }{
@@ -131,6 +133,7 @@ func eventRules() []Rule {
 			for _, bad := range []struct{ name, column, value string }{
 				{"metadata that is not JSON", "metadata", `{"user_id":`},
 				{"a recorded_at that is not a time", "recorded_at", `yesterday`},
+				{"a version that is not a number", "version", `two`},
 			} {
 				id := b.Open(c, ada("checking", 0))
 				_, err := b.DB.Write.Exec(`UPDATE events SET `+bad.column+` = ? WHERE stream_id = ?`, bad.value, "account-"+id)
@@ -141,6 +144,29 @@ func eventRules() []Rule {
 				c.Status(b.Get("/events"), 500)
 				_, err = b.DB.Write.Exec(`DELETE FROM events WHERE stream_id = ?`, "account-"+id)
 				c.NoError(err, "removing the corrupt row again (test setup)")
+			}
+		}},
+	}
+}
+
+// conflictRules: what a client hears when its command keeps losing to others.
+func conflictRules() []Rule {
+	return []Rule{
+		{"a command that meets a conflict on every try is a 409 and writes nothing", 2, "conflict", func(c *Check, b *Bank) {
+			id := b.Open(c, ada("checking", 0))
+			// Every insert after the first event of a stream meets a row that got
+			// there first: a concurrency conflict, on every attempt, made certain.
+			_, err := b.DB.Write.Exec(`CREATE TRIGGER always_second BEFORE INSERT ON events WHEN NEW.version > 1 BEGIN
+				INSERT INTO events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
+				VALUES (NEW.event_id || '-rival', NEW.stream_id, NEW.version, NEW.event_type, NEW.schema_version, NEW.data, NEW.metadata, NEW.recorded_at);
+			END`)
+			c.NoError(err, "a trigger that makes every append conflict (test setup)")
+			c.Doing("deposit while every append conflicts")
+			b.Command(c, 409, "concurrency conflict", "/accounts/"+id+"/deposits", money(5))
+			if b.Stage >= 3 {
+				c.Doing(`deposit with If-Match: "1" while every append conflicts`)
+				r := b.Post("/accounts/"+id+"/deposits", money(5), "If-Match", `"1"`)
+				c.Status(r, 412)
 			}
 		}},
 	}
@@ -180,7 +206,12 @@ func faultRules() []Rule {
 				{"POST", "/accounts/" + id + "/deposits", money(1)},
 				{"POST", "/accounts/" + id + "/withdrawals", money(1)},
 				{"POST", "/accounts/" + id + "/close", nil},
+				{"GET", "/accounts/" + id + "/events", nil},
+				{"GET", "/events", nil},
 			} {
+				if b.Table == "accounts" && strings.Contains(req.path, "events") {
+					continue // stage 1 has no events
+				}
 				c.Doing("%s %s with the bank's table gone", req.method, req.path)
 				r := b.Do(req.method, req.path, req.body)
 				c.That(r.Status == 500, "500 Internal Server Error (as problem+json)", r.Describe())
