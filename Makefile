@@ -7,7 +7,10 @@ SHELL := /bin/bash
 # The kit's own tool, built once and rebuilt when its sources change.
 KIT := .data/bin/kit
 KIT_SOURCES := go.mod go.sum $(wildcard tools/kit/*.go internal/*/*.go)
-STAGES := 1 2 3
+# The stages are the NN-topic folders learners have (stages/, exercises_test/).
+STAGES := $(sort $(shell ls stages exercises_test 2>/dev/null | sed -n 's/^0*\([0-9][0-9]*\)-[a-z0-9-]*$$/\1/p'))
+# What make setup compiles: everything, or (without solutions/) what learners run.
+BUILD_PKGS := $(if $(wildcard solutions/[0-9][0-9]-*/),./...,./stages/... ./internal/... ./tools/kit/...)
 
 # SQLite needs a C compiler for mattn/go-sqlite3 (cgo). Without one, the kit builds
 # with the pure-Go driver instead (modernc.org/sqlite). Set CGO_ENABLED=0 to force it.
@@ -37,7 +40,7 @@ setup: ## download modules and build everything once; afterwards all works offli
 	@echo "1/3 downloading Go modules (needs the network, once)"
 	@go mod download
 	@echo "2/3 compiling the stages and the SQLite driver ($(if $(filter 1,$(CGO_ENABLED)),cgo: mattn/go-sqlite3,pure Go: modernc.org/sqlite)); the first time takes a few minutes"
-	@go build ./...
+	@go build $(BUILD_PKGS)
 	@go build -o $(KIT) ./tools/kit
 	@echo "3/3 compiling the tests"
 	@go test -count=1 -run '^$$' ./exercises_test/... >/dev/null
@@ -51,8 +54,8 @@ doctor: $(KIT) ## check this machine: Go version, C compiler or pure-Go fallback
 $(TEST_STAGES): test-stage%: $(KIT) ## run stage N's tests against your code in stages/ (e.g. make test-stage2)
 	@$(KIT) test $*
 
-$(RUN_STAGES): run-stage%: ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution)
-	@dir=$(if $(SOLUTION),solutions,stages)/$$(ls stages | grep '^0$*-'); \
+$(RUN_STAGES): run-stage%: $(KIT) ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution)
+	@dir=$$($(KIT) dir $* $(if $(SOLUTION),solution)) || exit 1; \
 	echo "Building and starting $$dir (Ctrl-C stops it) ..."; \
 	go build -o .data/bin/server-$* ./$$dir/cmd/server && exec .data/bin/server-$* $(ARGS)
 
