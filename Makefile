@@ -27,7 +27,8 @@ RESET_STAGES := $(addprefix reset-stage,$(STAGES))
 DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
-.PHONY: help setup doctor test check-stages verify test-tools lint embed-check gen demo status hint bench slides \
+.PHONY: help setup setup-build doctor test check-stages verify test-tools lint embed-check gen demo status hint bench slides \
+	maintainer-only learner-edition \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
 $(KIT): $(KIT_SOURCES)
@@ -39,6 +40,9 @@ help: ## list the targets
 setup: ## download modules and build everything once; afterwards all works offline
 	@echo "1/3 downloading Go modules (needs the network, once)"
 	@go mod download
+	@$(MAKE) --no-print-directory setup-build
+
+setup-build: # setup's steps 2 and 3, from the module cache (offline)
 	@echo "2/3 compiling the stages and the SQLite driver ($(if $(filter 1,$(CGO_ENABLED)),cgo: mattn/go-sqlite3,pure Go: modernc.org/sqlite)); the first time takes a few minutes"
 	@go build $(BUILD_PKGS)
 	@go build -o $(KIT) ./tools/kit
@@ -82,29 +86,41 @@ demo: $(KIT) ## the latest stage's solution with a seeded story, on 127.0.0.1:80
 slides: ## render the decks to HTML and PDF in slides/out (needs npm and chromium)
 	@bash tools/slides/render.sh
 
-bench: ## event store benchmarks beside a raw SQLite baseline, as ratios
+bench: maintainer-only ## event store benchmarks beside a raw SQLite baseline, as ratios
 	go run ./tools/bench
+
+learner-edition: maintainer-only $(KIT) ## (presenters) the kit without solutions, to hand out: make learner-edition DIR=../es-workshop-learner [URL=...]
+	@$(KIT) edition $(if $(URL),-url '$(URL)') '$(DIR)'
 
 # --- the kit's self-check (CI runs this) ------------------------------------------
 
-test: check-stages test-tools verify embed-check lint ## everything: the README's test command
+# The targets below check or regenerate the kit from solutions/. The learner edition
+# (make learner-edition) has none, so there they say so and stop.
+maintainer-only:
+	@ls -d solutions/[0-9][0-9]-*/ >/dev/null 2>&1 || { \
+	  echo "make $(MAKECMDGOALS) needs solutions/, which this folder does not have (it is the learner edition, or they were"; \
+	  echo "removed): it is a command of the full kit, for its maintainers and presenters. Here: make test-stageN,"; \
+	  echo "make status, make hint TASK=N.k, make reset-stageN (make help lists them)."; \
+	  exit 1; } >&2
+
+test: maintainer-only check-stages test-tools verify embed-check lint ## everything: the README's test command
 	@echo "make test: all checks passed"
 
-check-stages: $(KIT) ## stages/ is exactly what the generator writes from solutions/
+check-stages: maintainer-only $(KIT) ## stages/ is exactly what the generator writes from solutions/
 	@$(KIT) check
 
-test-tools: ## unit tests of the kit's own tools and plumbing
+test-tools: maintainer-only ## unit tests of the kit's own tools and plumbing
 	go test $(RACE) -count=1 ./tools/... ./internal/...
 
-verify: $(KIT) ## task tests fail on starters and pass on solutions; known-wrong variants rejected
+verify: maintainer-only $(KIT) ## task tests fail on starters and pass on solutions; known-wrong variants rejected
 	@$(KIT) verify
 
-embed-check: $(KIT) ## code on the slides is current with solutions/
+embed-check: maintainer-only $(KIT) ## code on the slides is current with solutions/
 	@$(KIT) embed -check
 
-lint: ## go vet and staticcheck, clean
+lint: maintainer-only ## go vet and staticcheck, clean
 	go vet ./...
 	go tool staticcheck ./solutions/... ./internal/... ./tools/... ./exercises_test/...
 
-gen: $(KIT) ## (kit maintainers) regenerate stages/ from solutions/
+gen: maintainer-only $(KIT) ## (kit maintainers) regenerate stages/ from solutions/
 	@$(KIT) gen
