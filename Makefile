@@ -7,7 +7,10 @@ SHELL := /bin/bash
 # The kit's own tool, built once and rebuilt when its sources change.
 KIT := .data/bin/kit
 KIT_SOURCES := go.mod go.sum $(wildcard tools/kit/*.go internal/*/*.go)
-STAGES := 1 2 3
+# The stages are the NN-topic folders learners have (stages/, exercises_test/).
+STAGES := $(sort $(shell ls stages exercises_test 2>/dev/null | sed -n 's/^0*\([0-9][0-9]*\)-[a-z0-9-]*$$/\1/p'))
+# What make setup compiles: everything, or (without solutions/) what learners run.
+BUILD_PKGS := $(if $(wildcard solutions/[0-9][0-9]-*/),./...,./stages/... ./internal/... ./tools/kit/...)
 
 # SQLite needs a C compiler for mattn/go-sqlite3 (cgo). Without one, the kit builds
 # with the pure-Go driver instead (modernc.org/sqlite). Set CGO_ENABLED=0 to force it.
@@ -24,7 +27,8 @@ RESET_STAGES := $(addprefix reset-stage,$(STAGES))
 DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
-.PHONY: help setup doctor test check-stages verify test-tools lint embed-check gen demo status hint bench slides \
+.PHONY: help setup setup-build doctor test check-stages verify test-tools lint embed-check gen demo status hint bench slides \
+	maintainer-only learner-edition \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
 $(KIT): $(KIT_SOURCES)
@@ -36,8 +40,11 @@ help: ## list the targets
 setup: ## download modules and build everything once; afterwards all works offline
 	@echo "1/3 downloading Go modules (needs the network, once)"
 	@go mod download
+	@$(MAKE) --no-print-directory setup-build
+
+setup-build: # setup's steps 2 and 3, from the module cache (offline)
 	@echo "2/3 compiling the stages and the SQLite driver ($(if $(filter 1,$(CGO_ENABLED)),cgo: mattn/go-sqlite3,pure Go: modernc.org/sqlite)); the first time takes a few minutes"
-	@go build ./...
+	@go build $(BUILD_PKGS)
 	@go build -o $(KIT) ./tools/kit
 	@echo "3/3 compiling the tests"
 	@go test -count=1 -run '^$$' ./exercises_test/... >/dev/null
@@ -51,8 +58,8 @@ doctor: $(KIT) ## check this machine: Go version, C compiler or pure-Go fallback
 $(TEST_STAGES): test-stage%: $(KIT) ## run stage N's tests against your code in stages/ (e.g. make test-stage2)
 	@$(KIT) test $*
 
-$(RUN_STAGES): run-stage%: ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution)
-	@dir=$(if $(SOLUTION),solutions,stages)/$$(ls stages | grep '^0$*-'); \
+$(RUN_STAGES): run-stage%: $(KIT) ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution)
+	@dir=$$($(KIT) dir $* $(if $(SOLUTION),solution)) || exit 1; \
 	echo "Building and starting $$dir (Ctrl-C stops it) ..."; \
 	go build -o .data/bin/server-$* ./$$dir/cmd/server && exec .data/bin/server-$* $(ARGS)
 
@@ -79,29 +86,41 @@ demo: $(KIT) ## the latest stage's solution with a seeded story, on 127.0.0.1:80
 slides: ## render the decks to HTML and PDF in slides/out (needs npm and chromium)
 	@bash tools/slides/render.sh
 
-bench: ## event store benchmarks beside a raw SQLite baseline, as ratios
+bench: maintainer-only ## event store benchmarks beside a raw SQLite baseline, as ratios
 	go run ./tools/bench
+
+learner-edition: maintainer-only $(KIT) ## (presenters) the kit without solutions, to hand out: make learner-edition DIR=../es-workshop-learner [URL=...]
+	@$(KIT) edition $(if $(URL),-url '$(URL)') '$(DIR)'
 
 # --- the kit's self-check (CI runs this) ------------------------------------------
 
-test: check-stages test-tools verify embed-check lint ## everything: the README's test command
+# The targets below check or regenerate the kit from solutions/. The learner edition
+# (make learner-edition) has none, so there they say so and stop.
+maintainer-only:
+	@ls -d solutions/[0-9][0-9]-*/ >/dev/null 2>&1 || { \
+	  echo "make $(MAKECMDGOALS) needs solutions/, which this folder does not have (it is the learner edition, or they were"; \
+	  echo "removed): it is a command of the full kit, for its maintainers and presenters. Here: make test-stageN,"; \
+	  echo "make status, make hint TASK=N.k, make reset-stageN (make help lists them)."; \
+	  exit 1; } >&2
+
+test: maintainer-only check-stages test-tools verify embed-check lint ## everything: the README's test command
 	@echo "make test: all checks passed"
 
-check-stages: $(KIT) ## stages/ is exactly what the generator writes from solutions/
+check-stages: maintainer-only $(KIT) ## stages/ is exactly what the generator writes from solutions/
 	@$(KIT) check
 
-test-tools: ## unit tests of the kit's own tools and plumbing
+test-tools: maintainer-only ## unit tests of the kit's own tools and plumbing
 	go test $(RACE) -count=1 ./tools/... ./internal/...
 
-verify: $(KIT) ## task tests fail on starters and pass on solutions; known-wrong variants rejected
+verify: maintainer-only $(KIT) ## task tests fail on starters and pass on solutions; known-wrong variants rejected
 	@$(KIT) verify
 
-embed-check: $(KIT) ## code on the slides is current with solutions/
+embed-check: maintainer-only $(KIT) ## code on the slides is current with solutions/
 	@$(KIT) embed -check
 
-lint: ## go vet and staticcheck, clean
+lint: maintainer-only ## go vet and staticcheck, clean
 	go vet ./...
 	go tool staticcheck ./solutions/... ./internal/... ./tools/... ./exercises_test/...
 
-gen: $(KIT) ## (kit maintainers) regenerate stages/ from solutions/
+gen: maintainer-only $(KIT) ## (kit maintainers) regenerate stages/ from solutions/
 	@$(KIT) gen

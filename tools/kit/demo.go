@@ -34,6 +34,9 @@ func runDemo(args []string) error {
 		return err // seeding a server that was already running would tell the story into its database
 	}
 	latest := all[len(all)-1]
+	if !latest.hasSolution() {
+		return errNoSolution(latest, "make demo")
+	}
 	server, db := filepath.Join(".data", "demo-server"), filepath.Join(".data", "demo.db")
 	if runtime.GOOS == "windows" {
 		server += ".exe"

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -20,6 +22,9 @@ func runDiff(args []string) error {
 	if err != nil {
 		return err
 	}
+	if !s.hasSolution() {
+		return errNoSolution(s, fmt.Sprintf("make diff-stage%d", s.Number))
+	}
 	prev, ok := previousStage(s)
 	if !ok {
 		fmt.Printf("Stage %d is the first stage: there is nothing before it to compare with.\n"+
@@ -31,6 +36,9 @@ func runDiff(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if !prev.hasSolution() {
+		return errNoSolution(prev, fmt.Sprintf("make diff-stage%d", s.Number))
+	}
 	for _, st := range []stage{prev, s} {
 		if err := cleanCopy(st.SolutionDir(), filepath.Join(tmp, st.Slug)); err != nil {
 			return err
@@ -47,6 +55,12 @@ func runCompare(args []string) error {
 	s, err := stageByArg(args[0])
 	if err != nil {
 		return err
+	}
+	if !s.hasSolution() {
+		return errNoSolution(s, fmt.Sprintf("make compare-stage%d", s.Number))
+	}
+	if _, err := os.Stat(s.StarterDir()); err != nil {
+		return fmt.Errorf("%s is missing: make reset-stage%d restores the starter", s.StarterDir(), s.Number)
 	}
 	tmp, err := os.MkdirTemp("", "kit-compare-")
 	if err != nil {
@@ -102,19 +116,30 @@ func cleanCopy(from, to string) error {
 
 // gitDiff runs git diff between two folders of dir; git pages it on a terminal.
 func gitDiff(dir, a, b string) error {
+	for _, sub := range []string{a, b} {
+		if _, err := os.Stat(filepath.Join(dir, sub)); err != nil {
+			return fmt.Errorf("nothing to compare: %s has no files", sub)
+		}
+	}
 	cmd := exec.Command("git", "diff", "--no-index", "--stat", "--patch", "--", a, b)
 	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = os.Stdout, io.MultiWriter(os.Stderr, &stderr)
 	err := cmd.Run()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
 		fmt.Println("No differences.")
 		return nil
-	case errors.As(err, &exit) && exit.ExitCode() == 1:
-		return nil // git diff exits 1 when there are differences
 	case errors.Is(err, syscall.EPIPE) || (errors.As(err, &exit) && !exit.Exited()):
 		return nil // the reader (head, a pager) stopped early
+	case errors.As(err, &exit) && exit.ExitCode() == 1 && !gitFailed(stderr.String()):
+		return nil // git diff exits 1 when there are differences (and on errors: "error: Could not access ...")
 	}
-	return err
+	return fmt.Errorf("git diff failed: %v", err)
+}
+
+// gitFailed reports whether git's stderr says it failed, rather than warned.
+func gitFailed(stderr string) bool {
+	return strings.Contains(stderr, "error:") || strings.Contains(stderr, "fatal:")
 }

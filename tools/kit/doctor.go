@@ -21,6 +21,7 @@ func runDoctor(args []string) error {
 		{"modules (offline)", checkModulesOffline},
 		{"port 8080", checkPort},
 		{"git", checkGit},
+		{"starters (reset)", checkResetSource},
 		{"disk (module cache)", checkDisk},
 	}
 	failed := 0

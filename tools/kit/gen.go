@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"time"
 )
 
 // generated is a stage's starter as gen would write it: relative path -> content.
@@ -20,31 +20,48 @@ type generated struct {
 
 // generate builds stage s's starter from its solution.
 func generate(s stage) (generated, error) {
+	files, err := readTree(s.SolutionDir())
+	if err != nil {
+		return generated{}, err
+	}
+	return generateFrom(s, files)
+}
+
+// generateFrom builds stage s's starter from the files of its solution (relative
+// path -> content), wherever they were read from.
+func generateFrom(s stage, solution map[string][]byte) (generated, error) {
 	g := generated{Files: map[string][]byte{}}
-	err := filepath.WalkDir(s.SolutionDir(), func(path string, d fs.DirEntry, err error) error {
+	for _, rel := range slices.Sorted(maps.Keys(solution)) {
+		src := solution[rel]
+		if !strings.HasSuffix(rel, ".go") {
+			g.Files[rel] = src
+			continue
+		}
+		res, err := cutExercises(filepath.Join(s.SolutionDir(), filepath.FromSlash(rel)), src, s.Number)
+		if err != nil {
+			return g, err
+		}
+		g.Files[rel] = res.Text
+		g.Cut = append(g.Cut, res.Tasks...)
+	}
+	sort.Strings(g.Cut)
+	g.Cut = slices.Compact(g.Cut)
+	return g, nil
+}
+
+// readTree reads every file under dir: slash-separated relative path -> content.
+func readTree(dir string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		rel, _ := filepath.Rel(s.SolutionDir(), path)
-		src, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if !strings.HasSuffix(path, ".go") {
-			g.Files[filepath.ToSlash(rel)] = src
-			return nil
-		}
-		res, err := cutExercises(path, src, s.Number)
-		if err != nil {
-			return err
-		}
-		g.Files[filepath.ToSlash(rel)] = res.Text
-		g.Cut = append(g.Cut, res.Tasks...)
-		return nil
+		rel, _ := filepath.Rel(dir, path)
+		data, err := os.ReadFile(path)
+		files[filepath.ToSlash(rel)] = data
+		return err
 	})
-	sort.Strings(g.Cut)
-	g.Cut = slices.Compact(g.Cut)
-	return g, err
+	return files, err
 }
 
 // runGen writes stages/ from solutions/, for every stage or the one named.
@@ -68,19 +85,7 @@ func runGen(args []string) error {
 
 // writeStarter replaces stage s's starter folder with g.
 func writeStarter(s stage, g generated) error {
-	if err := os.RemoveAll(s.StarterDir()); err != nil {
-		return err
-	}
-	for rel, content := range g.Files {
-		path := filepath.Join(s.StarterDir(), filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, content, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return replaceStarter(s, g.Files)
 }
 
 // starterDrift lists how stage s's folder on disk differs from what gen writes.
@@ -145,30 +150,5 @@ func runCheckStages(args []string) error {
 		return fmt.Errorf("stages/ is not what the generator writes from solutions/: run `make gen` (kit maintainers) or `make reset-stageN` (learners: restores a starter)")
 	}
 	fmt.Println("stages/ matches solutions/")
-	return nil
-}
-
-// runReset restores one starter, keeping the learner's files in .data/backup first.
-func runReset(args []string) error {
-	if len(args) != 1 {
-		return fmt.Errorf("usage: kit reset N")
-	}
-	s, err := stageByArg(args[0])
-	if err != nil {
-		return err
-	}
-	g, err := generate(s)
-	if err != nil {
-		return err
-	}
-	backup := filepath.Join(".data", "backup", s.Slug+"-"+time.Now().Format("20060102-150405"))
-	if err := os.CopyFS(backup, os.DirFS(s.StarterDir())); err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("backing up %s: %w", s.StarterDir(), err)
-	}
-	if err := writeStarter(s, g); err != nil {
-		return err
-	}
-	fmt.Printf("%s is a fresh starter again. Your previous files are in %s;\nto get them back: rm -r %s && cp -r %s %s\n",
-		s.StarterDir(), backup, s.StarterDir(), backup, s.StarterDir())
 	return nil
 }

@@ -111,9 +111,12 @@ func printSummary(s stage, tasks []taskProgress, brokenGuards []string) {
 	case next != nil:
 		fmt.Printf("\n  Next: task %s, in %s/%s (look for TODO(%s)).\n  Stuck? make hint TASK=%s\n",
 			next.Task.ID, s.StarterDir(), next.Task.File, next.Task.ID, next.Task.ID)
-	case len(brokenGuards) == 0:
+	case len(brokenGuards) == 0 && s.hasSolution():
 		fmt.Printf("\n  Stage %d done. make compare-stage%d sets your code beside the solution (solutions/%s).\n",
 			s.Number, s.Number, s.Slug)
+	case len(brokenGuards) == 0:
+		fmt.Printf("\n  Stage %d done. (The solutions are not in this folder: make compare-stage%d says where they are.)\n",
+			s.Number, s.Number)
 	}
 }
 

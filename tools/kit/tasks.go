@@ -58,7 +58,7 @@ func runHint(args []string) error {
 	fmt.Printf("Task %s: %s\nFile: %s/%s\n\nHint %d of 3 (%s)\n\n%s\n", t.ID, t.Title, s.StarterDir(), t.File, level, names[level], t.Hints[level-1])
 	if level < 3 {
 		fmt.Printf("\nStill stuck? make hint TASK=%s LEVEL=%d\n", t.ID, level+1)
-	} else {
+	} else if s.hasSolution() {
 		fmt.Printf("\nThe full solution: solutions/%s/%s\n", s.Slug, t.File)
 	}
 	return nil
