@@ -4,6 +4,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -85,6 +86,17 @@ func (c *Check) NoError(err error, what string) {
 		c.t.Fatal(c.notDone(todo))
 	}
 	c.Fail(what+" succeeds", "error: "+err.Error())
+}
+
+// ErrorIs fails unless err wraps target; an unfinished task's stub says so plainly.
+func (c *Check) ErrorIs(err, target error, expected string) {
+	c.t.Helper()
+	if todo, ok := exercise.IsTodo(err); ok {
+		c.t.Fatal(c.notDone(todo))
+	}
+	if !errors.Is(err, target) {
+		c.Fail(expected, fmt.Sprintf("error: %v", err))
+	}
 }
 
 func (c *Check) message(expected, got string) string {

@@ -130,6 +130,10 @@ func eventRules() []Rule {
 				c.Doing("deposit into an account whose stream holds %s", bad.name)
 				b.Command(c, 500, "", "/accounts/"+id+"/deposits", money(1))
 			}
+			c.Doing("GET an account whose AccountOpened names an account_id that is not a UUID")
+			stray := "0190c6a8-0000-7000-8000-00000000bad1"
+			InsertEvent(c, b.DB, "account-"+stray, 1, "AccountOpened", `{"account_id":"not-a-uuid","owner":"Ada","kind":"savings","currency":"EUR"}`)
+			c.Status(b.Get("/accounts/"+stray), 500)
 			for _, bad := range []struct{ name, column, value string }{
 				{"metadata that is not JSON", "metadata", `{"user_id":`},
 				{"a recorded_at that is not a time", "recorded_at", `yesterday`},
@@ -175,6 +179,17 @@ func conflictRules() []Rule {
 // faultRules: an outage gets an error, never a wrong answer.
 func faultRules() []Rule {
 	return []Rule{
+		{"a write the database refuses is a 500, not a conflict and not a stale version", 2, "conflict", func(c *Check, b *Bank) {
+			id := b.Open(c, ada("checking", 0))
+			_, err := b.DB.Write.Exec(`CREATE TRIGGER disk_full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
+			c.NoError(err, "making the events table refuse inserts (test setup)")
+			c.Doing("deposit while the database refuses every insert")
+			b.Command(c, 500, "", "/accounts/"+id+"/deposits", money(5))
+			if b.Stage >= 3 {
+				c.Doing(`deposit with If-Match: "1" while the database refuses every insert`)
+				c.Status(b.Post("/accounts/"+id+"/deposits", money(5), "If-Match", `"1"`), 500)
+			}
+		}},
 		{"a server does not start on a database it cannot use", 1, "get", func(c *Check, b *Bank) {
 			db := OpenDB(c.t)
 			c.NoError(db.Close(), "closing a database (test setup)")

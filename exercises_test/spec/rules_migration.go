@@ -114,6 +114,19 @@ func migrationRules() []Rule {
 			c.NoError(err, "dropping the legacy table (test setup)")
 			_, err = b.Migrate(c.Ctx(), empty.Read, b.DB, "run-1")
 			c.That(err != nil, "an error", "no error")
+			for _, bad := range []struct{ name, column, value string }{
+				{"an id that is not a UUID", "id", "row-17"},
+				{"a balance that is not a number", "balance", "lots"},
+			} {
+				c.Doing("migrate a legacy table with a row holding %s", bad.name)
+				corrupt := LegacyDB(c, LegacyRows[0])
+				_, err := corrupt.Write.Exec(`UPDATE accounts SET `+bad.column+` = ?`, bad.value)
+				c.NoError(err, "corrupting the legacy row (test setup)")
+				before := b.Rows(c)
+				_, err = b.Migrate(c.Ctx(), corrupt.Read, b.DB, "run-1")
+				c.That(err != nil, "an error naming the row, and nothing migrated", "no error")
+				c.Equal(before, b.Rows(c), "events written by the refused migration")
+			}
 			c.Doing("migrate into an event store that refuses every insert")
 			legacy := LegacyDB(c, LegacyRows...)
 			_, err = b.DB.Write.Exec(`CREATE TRIGGER disk_full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
