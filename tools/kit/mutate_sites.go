@@ -381,50 +381,46 @@ func (f *siteFinder) call(n *ast.CallExpr) {
 var (
 	sqlWords     = regexp.MustCompile(`(?i)\b(SELECT|INSERT|UPDATE|DELETE)\b`)
 	sqlOrderBy   = regexp.MustCompile(`(?i)ORDER BY ([a-z_.]+)( ASC)?`)
-	sqlCompare   = regexp.MustCompile(`\s(>=|<=|>|<)\s`)
-	sqlAnd       = regexp.MustCompile(`(?i)\sAND\s`)
-	sqlPlusMinus = regexp.MustCompile(`\s([-+])\s`)
+	sqlCompare   = regexp.MustCompile(`(\S+)\s(>=|<=|>|<)\s(\S+)`)
+	sqlAnd       = regexp.MustCompile(`(\S+)\s(AND)\s(\S+)`)
+	sqlPlusMinus = regexp.MustCompile(`(\S+)\s([-+])\s(\S+)`)
 )
 
-// sql: a query's ordering reversed, a comparison moved, AND made OR, + made -.
+// sqlSwaps replaces the operator (group 2) of a match of each pattern.
+var sqlSwaps = []struct {
+	re *regexp.Regexp
+	to map[string]string
+}{
+	{sqlCompare, map[string]string{">": ">=", ">=": ">", "<": "<=", "<=": "<"}},
+	{sqlAnd, map[string]string{"AND": "OR"}},
+	{sqlPlusMinus, map[string]string{"+": "-", "-": "+"}},
+}
+
+// sql: a query's ordering reversed, a comparison's boundary moved, AND made OR,
+// + and - swapped. A mutant is named by its words: SQL "a > ?" → "a >= ?".
 func (f *siteFinder) sql(n *ast.BasicLit) {
 	if n.Kind != token.STRING || !sqlWords.MatchString(n.Value) {
 		return
 	}
 	lit := n.Value
-	type alt struct{ change, value string }
-	var alts []alt
-	each := func(re *regexp.Regexp, replace func(m []int) string, change func(m []int) string) {
-		for _, m := range re.FindAllStringSubmatchIndex(lit, -1) {
-			alts = append(alts, alt{change(m), lit[:m[0]] + replace(m) + lit[m[1]:]})
+	var changes, values []string
+	for _, m := range sqlOrderBy.FindAllStringSubmatchIndex(lit, -1) {
+		changes = append(changes, "SQL ORDER BY "+lit[m[2]:m[3]]+" → DESC")
+		values = append(values, lit[:m[0]]+"ORDER BY "+lit[m[2]:m[3]]+" DESC"+lit[m[1]:])
+	}
+	for _, swap := range sqlSwaps {
+		for _, m := range swap.re.FindAllStringSubmatchIndex(lit, -1) {
+			left, op, right := lit[m[2]:m[3]], lit[m[4]:m[5]], lit[m[6]:m[7]]
+			changes = append(changes, fmt.Sprintf("SQL %q → %q", left+" "+op+" "+right, left+" "+swap.to[op]+" "+right))
+			values = append(values, lit[:m[4]]+swap.to[op]+lit[m[5]:])
 		}
 	}
-	each(sqlOrderBy, func(m []int) string { return "ORDER BY " + lit[m[2]:m[3]] + " DESC" },
-		func(m []int) string { return "SQL ORDER BY " + lit[m[2]:m[3]] + " → DESC" })
-	each(sqlCompare, func(m []int) string {
-		return " " + map[string]string{">": ">=", ">=": ">", "<": "<=", "<=": "<"}[lit[m[2]:m[3]]] + " "
-	}, func(m []int) string { return "SQL " + oneLine(sqlContext(lit, m)) + ": boundary moved" })
-	each(sqlAnd, func([]int) string { return " OR " }, func(m []int) string { return "SQL " + oneLine(sqlContext(lit, m)) + ": AND → OR" })
-	each(sqlPlusMinus, func(m []int) string {
-		return " " + map[string]string{"+": "-", "-": "+"}[lit[m[2]:m[3]]] + " "
-	}, func(m []int) string { return "SQL " + oneLine(sqlContext(lit, m)) + ": + and - swapped" })
-	if len(alts) == 0 {
+	if len(changes) == 0 {
 		return
-	}
-	changes := make([]string, len(alts))
-	values := make([]string, len(alts))
-	for i, a := range alts {
-		changes[i], values[i] = a.change, a.value
 	}
 	f.add(n, 1, changes, func(id int, _ render) string {
 		return fmt.Sprintf("%s.Str(%d, %s, %s)", mutantImport, id, lit, strings.Join(values, ", "))
 	})
-}
-
-// sqlContext is the words around a match, to name a mutant of a long query.
-func sqlContext(lit string, m []int) string {
-	from, to := max(m[0]-24, 0), min(m[1]+24, len(lit))
-	return strings.TrimSpace(lit[from:to])
 }
 
 // oneLine squeezes code onto one short line for the report.
