@@ -26,7 +26,14 @@ type Task struct {
 	Title string
 	File  string   // relative to the stage folder
 	Hints []string // level 1 (concept), 2 (the exact spot), 3 (near-solution)
+	// Optional marks a stretch task for fast finishers (its heading says
+	// "## 3.5 Stretch: ..."): the stage is done without it, and its stub leaves
+	// the stage working.
+	Optional bool
 }
+
+// stretchPrefix starts the title of an optional task.
+const stretchPrefix = "Stretch: "
 
 var (
 	taskHeading = regexp.MustCompile(`^## (\d+\.\d+) (.+)$`)
@@ -63,7 +70,8 @@ func Load(path string) ([]Task, error) {
 		case taskHeading.MatchString(line):
 			flush()
 			m := taskHeading.FindStringSubmatch(line)
-			tasks = append(tasks, Task{ID: m[1], Title: m[2]})
+			tasks = append(tasks, Task{ID: m[1], Title: strings.TrimPrefix(m[2], stretchPrefix),
+				Optional: strings.HasPrefix(m[2], stretchPrefix)})
 		case len(tasks) > 0 && fileLine.MatchString(line) && hint == nil:
 			tasks[len(tasks)-1].File = fileLine.FindStringSubmatch(line)[1]
 		case len(tasks) > 0 && hintHeading.MatchString(line):

@@ -94,15 +94,21 @@ func runLearnerTest(args []string) error {
 
 func printSummary(s stage, tasks []taskProgress, brokenGuards []string) {
 	fmt.Printf("──── Stage %d · %s ────\n", s.Number, s.Slug)
-	var next *taskProgress
+	var next, stretch *taskProgress
 	for i, p := range tasks {
-		mark := "✗"
-		if p.Done() {
+		mark, title := "✗", p.Task.Title
+		if p.Task.Optional {
+			mark, title = "☆", "(stretch) "+title
+		}
+		switch {
+		case p.Done():
 			mark = "✓"
-		} else if next == nil {
+		case p.Task.Optional && stretch == nil:
+			stretch = &tasks[i]
+		case !p.Task.Optional && next == nil:
 			next = &tasks[i]
 		}
-		fmt.Printf("  %s %s %-52s %d/%d tests\n", mark, p.Task.ID, p.Task.Title, p.Passed, p.Total)
+		fmt.Printf("  %s %s %-52s %d/%d tests\n", mark, p.Task.ID, title, p.Passed, p.Total)
 	}
 	if len(brokenGuards) > 0 {
 		fmt.Printf("\n  These tests passed on the starter and fail now, so a change broke something that worked:\n    %s\n", strings.Join(brokenGuards, "\n    "))
@@ -150,9 +156,10 @@ func compareTasks(a, b string) int {
 	return a2 - b2
 }
 
+// allDone: every task but the stretch tasks passes.
 func allDone(tasks []taskProgress) bool {
 	for _, p := range tasks {
-		if !p.Done() {
+		if !p.Done() && !p.Task.Optional {
 			return false
 		}
 	}
@@ -182,21 +189,28 @@ func runStatus(args []string) error {
 			return err
 		}
 		cells := make([]string, len(tasks))
-		done := 0
+		done, required := 0, 0
 		for i, p := range tasks {
 			mark := "·"
 			if p.Done() {
 				mark = "✓"
-				done++
+			}
+			if p.Task.Optional {
+				mark = map[bool]string{true: "★", false: "☆"}[p.Done()]
+			} else {
+				required++
+				if p.Done() {
+					done++
+				}
 			}
 			cells[i] = p.Task.ID + " " + mark
 		}
-		note := fmt.Sprintf("%d/%d done", done, len(tasks))
+		note := fmt.Sprintf("%d/%d done", done, required)
 		if run.BuildFail != "" {
 			note = "does not compile: make test-stage" + fmt.Sprint(s.Number)
 		}
 		fmt.Printf("%-19s %s   %s\n", s.Slug, strings.Join(cells, "  "), note)
 	}
-	fmt.Println("\n✓ done  · to do        make test-stageN runs one stage; make hint TASK=N.k helps")
+	fmt.Println("\n✓ done  · to do  ☆ optional stretch task (★ done)   make test-stageN runs one stage; make hint TASK=N.k helps")
 	return nil
 }
