@@ -73,14 +73,14 @@ func (a *api) deposit(c echo.Context) error  { return a.changeBalance(c, a.comma
 func (a *api) withdraw(c echo.Context) error { return a.changeBalance(c, a.commands.Withdraw) }
 
 // balanceCommand is the shape of CommandHandler.Deposit and Withdraw.
-type balanceCommand func(ctx context.Context, id uuid.UUID, amount int64, ifMatch *int64, meta Metadata) (CommandResult, error)
+type balanceCommand func(ctx context.Context, id uuid.UUID, amount int64, ifMatch Precondition, meta Metadata) (CommandResult, error)
 
 func (a *api) changeBalance(c echo.Context, run balanceCommand) error {
 	id, err := web.PathUUID(c, "id")
 	if err != nil {
 		return err
 	}
-	ifMatch, err := ifMatchVersion(c)
+	ifMatch, err := readIfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (a *api) close(c echo.Context) error {
 	if err := web.DecodeEmptyBody(c); err != nil {
 		return err
 	}
-	ifMatch, err := ifMatchVersion(c)
+	ifMatch, err := readIfMatch(c)
 	if err != nil {
 		return err
 	}
