@@ -29,7 +29,7 @@ func Test3_1_ReconstituteEqualsLiveDecisions(t *testing.T) {
 	past := []bank.Event{opened(bank.Savings, 0), bank.MoneyDeposited{Amount: 800}, bank.MoneyWithdrawn{Amount: 800}}
 	live, err := f.Reconstitute(history(past...))
 	c.NoError(err, "Reconstitute")
-	c.NoError(live.Deposit(250), "Deposit(250)")
+	c.NoError(live.Deposit(250, "birthday"), `Deposit(250, "birthday")`)
 	c.Equal(bank.ErrBalanceNotZero, live.Close(), "Close() with 250 on the account")
 	rebuilt, err := f.Reconstitute(history(append(past, live.Changes()...)...))
 	c.NoError(err, "Reconstitute")

@@ -56,31 +56,40 @@ func (h *CommandHandler) Open(
 
 // Deposit, Withdraw and Close take the client's precondition (If-Match): when it
 // is set, the command runs only on one of its versions and is never retried. The
-// amount is checked before anything is loaded, so a malformed command costs no
-// read; the aggregate checks it again, because the rule is the aggregate's to keep.
+// amount and the reference are checked before anything is loaded, so a malformed
+// command costs no read; the aggregate checks them again, because the rules are
+// the aggregate's to keep.
 
 func (h *CommandHandler) Deposit(
-	ctx context.Context, id uuid.UUID, amount int64, ifMatch Precondition, meta Metadata,
+	ctx context.Context, id uuid.UUID, amount int64, reference string, ifMatch Precondition, meta Metadata,
 ) (CommandResult, error) {
-	if err := checkAmount(amount); err != nil {
+	if err := checkInput(amount, reference); err != nil {
 		return CommandResult{}, err
 	}
-	return h.execute(ctx, id, ifMatch, meta, func(a *Account) error { return a.Deposit(amount) })
+	return h.execute(ctx, id, ifMatch, meta, func(a *Account) error { return a.Deposit(amount, reference) })
 }
 
 func (h *CommandHandler) Withdraw(
-	ctx context.Context, id uuid.UUID, amount int64, ifMatch Precondition, meta Metadata,
+	ctx context.Context, id uuid.UUID, amount int64, reference string, ifMatch Precondition, meta Metadata,
 ) (CommandResult, error) {
-	if err := checkAmount(amount); err != nil {
+	if err := checkInput(amount, reference); err != nil {
 		return CommandResult{}, err
 	}
-	return h.execute(ctx, id, ifMatch, meta, func(a *Account) error { return a.Withdraw(amount) })
+	return h.execute(ctx, id, ifMatch, meta, func(a *Account) error { return a.Withdraw(amount, reference) })
 }
 
 func (h *CommandHandler) Close(
 	ctx context.Context, id uuid.UUID, ifMatch Precondition, meta Metadata,
 ) (CommandResult, error) {
 	return h.execute(ctx, id, ifMatch, meta, (*Account).Close)
+}
+
+// checkInput checks the amount and the reference of a deposit or a withdrawal.
+func checkInput(amount int64, reference string) error {
+	if err := checkAmount(amount); err != nil {
+		return err
+	}
+	return checkReference(reference)
 }
 
 // execute loads, decides and saves; on a concurrency conflict it starts over

@@ -73,7 +73,9 @@ func (a *api) deposit(c echo.Context) error  { return a.changeBalance(c, a.comma
 func (a *api) withdraw(c echo.Context) error { return a.changeBalance(c, a.commands.Withdraw) }
 
 // balanceCommand is the shape of CommandHandler.Deposit and Withdraw.
-type balanceCommand func(ctx context.Context, id uuid.UUID, amount int64, ifMatch Precondition, meta Metadata) (CommandResult, error)
+type balanceCommand func(
+	ctx context.Context, id uuid.UUID, amount int64, reference string, ifMatch Precondition, meta Metadata,
+) (CommandResult, error)
 
 func (a *api) changeBalance(c echo.Context, run balanceCommand) error {
 	id, err := web.PathUUID(c, "id")
@@ -84,7 +86,7 @@ func (a *api) changeBalance(c echo.Context, run balanceCommand) error {
 	if err != nil {
 		return err
 	}
-	var req amountRequest
+	var req moneyRequest
 	if err := web.DecodeJSON(c, &req); err != nil {
 		return err
 	}
@@ -92,7 +94,7 @@ func (a *api) changeBalance(c echo.Context, run balanceCommand) error {
 	if err != nil {
 		return err
 	}
-	res, err := run(c.Request().Context(), id, amount, ifMatch, metadataFor(c))
+	res, err := run(c.Request().Context(), id, amount, req.Reference, ifMatch, metadataFor(c))
 	if err != nil {
 		return problemFor(err)
 	}
