@@ -54,9 +54,9 @@ func migrate(c *spec.Check, legacy *sqlitedb.DB, store *bank.EventStore) bank.Mi
 
 func Test2_4_LegacyRowsBecomeOpeningEvents(t *testing.T) {
 	c := spec.For(t, stage)
+	c.Doing("migrate 3 legacy rows")
 	legacy := legacyDB(c, t, legacyRows...)
 	store, _ := newStore(t)
-	c.Doing("migrate 3 legacy rows")
 	report := migrate(c, legacy, store)
 	c.Equal(bank.MigrationReport{Migrated: 3, Skipped: 0}, report, "the report")
 	for _, row := range legacyRows {
@@ -78,9 +78,9 @@ func Test2_4_LegacyRowsBecomeOpeningEvents(t *testing.T) {
 
 func Test2_4_RunningTheMigrationTwiceAddsNothing(t *testing.T) {
 	c := spec.For(t, stage)
+	c.Doing("migrate, then migrate again")
 	legacy := legacyDB(c, t, legacyRows...)
 	store, db := newStore(t)
-	c.Doing("migrate, then migrate again")
 	migrate(c, legacy, store)
 	before := countEvents(c, db)
 	report := migrate(c, legacy, store)
@@ -90,9 +90,9 @@ func Test2_4_RunningTheMigrationTwiceAddsNothing(t *testing.T) {
 
 func Test2_4_ALaterRunPicksUpNewRowsOnly(t *testing.T) {
 	c := spec.For(t, stage)
+	c.Doing("migrate 2 rows, add a third to the legacy table, migrate again")
 	legacy := legacyDB(c, t, legacyRows[:2]...)
 	store, _ := newStore(t)
-	c.Doing("migrate 2 rows, add a third to the legacy table, migrate again")
 	migrate(c, legacy, store)
 	addLegacyRows(c, legacy, legacyRows[2])
 	c.Equal(bank.MigrationReport{Migrated: 1, Skipped: 2}, migrate(c, legacy, store), "the second run's report")
@@ -100,6 +100,7 @@ func Test2_4_ALaterRunPicksUpNewRowsOnly(t *testing.T) {
 
 func Test2_4_ARowChangedAfterItsMigrationIsReported(t *testing.T) {
 	c := spec.For(t, stage)
+	c.Doing("migrate 3 legacy rows")
 	legacy := legacyDB(c, t, legacyRows...)
 	store, _ := newStore(t)
 	migrate(c, legacy, store)
