@@ -17,7 +17,7 @@ type Precondition struct {
 }
 
 // OnlyAt is the condition "run only on one of these versions". With no versions
-// (If-Match with tags that can be no version of the account) nothing meets it.
+// (an If-Match whose tags name no version, such as W/"1") nothing meets it.
 func OnlyAt(versions ...int64) Precondition {
 	return Precondition{versions: slices.Clone(versions), set: true}
 }
@@ -38,7 +38,7 @@ func (p Precondition) String() string {
 		if !p.set {
 			return "any version"
 		}
-		return "no version this account can have"
+		return "no version"
 	case 1:
 		return fmt.Sprintf("version %d", p.versions[0])
 	}
