@@ -42,6 +42,7 @@ func Test2_3_AppendRefusesAStaleExpectedVersion(t *testing.T) {
 	c := spec.For(t, stage)
 	store, _ := newStore(t)
 	ctx := c.Ctx()
+	c.Doing("append AccountOpened to a new stream (expected version 0)")
 	_, err := store.Append(ctx, "account-"+adaID, 0, meta, adaOpened)
 	c.NoError(err, "the first Append")
 	for _, stale := range []int64{0, 2, 7} {

@@ -9,27 +9,6 @@ import (
 	"github.com/go-es-workshop/kit/exercises_test/spec"
 )
 
-// storedEvent is an event as GET /accounts/{id}/events shows it.
-type storedEvent struct {
-	Type     string         `json:"type"`
-	Version  int64          `json:"version"`
-	Position int64          `json:"position"`
-	Data     map[string]any `json:"data"`
-	Metadata struct {
-		CorrelationID string `json:"correlation_id"`
-		CausationID   string `json:"causation_id"`
-		UserID        string `json:"user_id"`
-	} `json:"metadata"`
-}
-
-func streamOf(c *spec.Check, api *spec.API, id string) []storedEvent {
-	r := api.Get("/accounts/" + id + "/events")
-	c.Status(r, http.StatusOK)
-	var body struct{ Events []storedEvent }
-	c.NoError(r.Decode(&body), "decoding the events")
-	return body.Events
-}
-
 func Test2_3_CommandsAnswerWithVersionAndPosition(t *testing.T) {
 	c := spec.For(t, stage)
 	api, _ := newAPI(t)
@@ -51,17 +30,7 @@ func Test2_3_CommandsAnswerWithVersionAndPosition(t *testing.T) {
 func Test2_3_TheStreamSaysWhyTheBalanceIsWhatItIs(t *testing.T) {
 	c := spec.For(t, stage)
 	api, _ := newAPI(t)
-	id := c.OpenAccount(api, "checking", 10000)
-	c.Doing("deposit 5000, withdraw 1000, withdraw 3960, then read the stream")
-	c.Status(api.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 5000}), http.StatusOK)
-	c.Status(api.Post("/accounts/"+id+"/withdrawals", map[string]any{"amount": 1000}), http.StatusOK)
-	c.Status(api.Post("/accounts/"+id+"/withdrawals", map[string]any{"amount": 3960}), http.StatusOK)
-	var got []string
-	for _, e := range streamOf(c, api, id) {
-		got = append(got, fmt.Sprintf("v%d %s %v", e.Version, e.Type, e.Data["amount"]))
-	}
-	want := []string{"v1 AccountOpened <nil>", "v2 MoneyDeposited 5000", "v3 MoneyWithdrawn 1000", "v4 MoneyWithdrawn 3960"}
-	c.Equal(want, got, "the stream")
+	c.CheckTheStreamSaysWhy(api, c.OpenAccount(api, "checking", 10000))
 }
 
 func Test2_3_HeadersFlowIntoEventMetadata(t *testing.T) {
@@ -73,7 +42,7 @@ func Test2_3_HeadersFlowIntoEventMetadata(t *testing.T) {
 	id := open.String("id")
 	deposit := api.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 100}, "X-Correlation-ID", "checkout-7", "X-User-ID", "ada")
 	c.Status(deposit, http.StatusOK)
-	events := streamOf(c, api, id)
+	events := c.Stream(api, id)
 	c.Equal(2, len(events), "events in the stream")
 	for i, cmd := range []spec.Response{open, deposit} {
 		m := events[i].Metadata
@@ -96,7 +65,7 @@ func Test2_3_ConcurrentWithdrawalsLoseNoUpdate(t *testing.T) {
 		"1 × 200 and 39 × 409: all decided on version 1, only the first append may land (stage 3 adds retries)", statuses.String())
 	r := api.Get("/accounts/" + id)
 	c.That(r.Int("balance") == int64(-100*accepted), fmt.Sprintf("balance %d: one withdrawal of 100 per 200 OK", -100*accepted), r.Describe())
-	events := streamOf(c, api, id)
+	events := c.Stream(api, id)
 	for i, e := range events {
 		c.That(e.Version == int64(i+1), fmt.Sprintf("versions 1..%d without gaps", len(events)), fmt.Sprintf("event %d has version %d", i+1, e.Version))
 	}

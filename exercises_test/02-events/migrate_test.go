@@ -3,9 +3,11 @@ package events_test
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
+	"github.com/go-es-workshop/kit/internal/exercise"
 	"github.com/go-es-workshop/kit/internal/sqlitedb"
 	bank "github.com/go-es-workshop/kit/stages/02-events"
 	"github.com/google/uuid"
@@ -52,9 +54,9 @@ func migrate(c *spec.Check, legacy *sqlitedb.DB, store *bank.EventStore) bank.Mi
 
 func Test2_4_LegacyRowsBecomeOpeningEvents(t *testing.T) {
 	c := spec.For(t, stage)
+	c.Doing("migrate 3 legacy rows")
 	legacy := legacyDB(c, t, legacyRows...)
 	store, _ := newStore(t)
-	c.Doing("migrate 3 legacy rows")
 	report := migrate(c, legacy, store)
 	c.Equal(bank.MigrationReport{Migrated: 3, Skipped: 0}, report, "the report")
 	for _, row := range legacyRows {
@@ -76,9 +78,9 @@ func Test2_4_LegacyRowsBecomeOpeningEvents(t *testing.T) {
 
 func Test2_4_RunningTheMigrationTwiceAddsNothing(t *testing.T) {
 	c := spec.For(t, stage)
+	c.Doing("migrate, then migrate again")
 	legacy := legacyDB(c, t, legacyRows...)
 	store, db := newStore(t)
-	c.Doing("migrate, then migrate again")
 	migrate(c, legacy, store)
 	before := countEvents(c, db)
 	report := migrate(c, legacy, store)
@@ -88,9 +90,9 @@ func Test2_4_RunningTheMigrationTwiceAddsNothing(t *testing.T) {
 
 func Test2_4_ALaterRunPicksUpNewRowsOnly(t *testing.T) {
 	c := spec.For(t, stage)
+	c.Doing("migrate 2 rows, add a third to the legacy table, migrate again")
 	legacy := legacyDB(c, t, legacyRows[:2]...)
 	store, _ := newStore(t)
-	c.Doing("migrate 2 rows, add a third to the legacy table, migrate again")
 	migrate(c, legacy, store)
 	addLegacyRows(c, legacy, legacyRows[2])
 	c.Equal(bank.MigrationReport{Migrated: 1, Skipped: 2}, migrate(c, legacy, store), "the second run's report")
@@ -98,6 +100,7 @@ func Test2_4_ALaterRunPicksUpNewRowsOnly(t *testing.T) {
 
 func Test2_4_ARowChangedAfterItsMigrationIsReported(t *testing.T) {
 	c := spec.For(t, stage)
+	c.Doing("migrate 3 legacy rows")
 	legacy := legacyDB(c, t, legacyRows...)
 	store, _ := newStore(t)
 	migrate(c, legacy, store)
@@ -107,4 +110,22 @@ func Test2_4_ARowChangedAfterItsMigrationIsReported(t *testing.T) {
 	report := migrate(c, legacy, store)
 	c.Equal(bank.MigrationReport{Skipped: 2, Changed: []string{legacyRows[1].id}}, report,
 		"the report (a changed row must be reported, never silently skipped)")
+}
+
+func Test2_4_AStreamThatCannotBeReadStopsTheMigration(t *testing.T) {
+	c := spec.For(t, stage)
+	c.Doing("migrate a legacy row whose stream already holds an event that cannot be decoded")
+	legacy := legacyDB(c, t, legacyRows[0])
+	store, db := newStore(t)
+	_, err := db.Write.Exec(`INSERT INTO events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
+		VALUES ('0190c6a8-0000-7000-8000-0000000000e1', ?, 1, 'AccountOpened', 1, '{"account_id": 5}', '{}', '2024-05-01T10:00:00Z')`,
+		bank.StreamID(legacyRows[0].id))
+	c.NoError(err, "storing an unreadable event (test setup)")
+	report, err := bank.MigrateLegacyAccounts(c.Ctx(), legacy.Read, store, "run-1")
+	if _, todo := exercise.IsTodo(err); todo {
+		c.NoError(err, "MigrateLegacyAccounts")
+	}
+	c.That(err != nil && strings.Contains(err.Error(), legacyRows[0].id),
+		"an error that names the account: a stream the migration cannot read is neither skipped nor reported as changed",
+		fmt.Sprintf("report %+v, error %v", report, err))
 }

@@ -15,8 +15,9 @@ var everyEvent = []struct {
 	event bank.Event
 }{
 	{"AccountOpened", adaOpened},
-	{"MoneyDeposited", bank.MoneyDeposited{Amount: 2500}},
-	{"MoneyWithdrawn", bank.MoneyWithdrawn{Amount: 1000}},
+	{"MoneyDeposited", bank.MoneyDeposited{Amount: 2500, Reference: "salary March"}},
+	{"MoneyWithdrawn", bank.MoneyWithdrawn{Amount: 1000, Reference: "rent"}},
+	{"MoneyDeposited", bank.MoneyDeposited{Amount: 700}},
 	{"AccountClosed", bank.AccountClosed{}},
 	{"OpeningBalanceMigrated", bank.OpeningBalanceMigrated{Balance: -4000, Source: "legacy"}},
 }
@@ -31,10 +32,18 @@ func Test2_2_EventsAreStoredUnderTheirRegistryNames(t *testing.T) {
 		c.That(name == tc.name && version == 1, fmt.Sprintf("name %q, schema version 1 (an explicit name, not the Go type's)", tc.name),
 			fmt.Sprintf("name %q, schema version %d", name, version))
 	}
-	c.Doing("Encode(MoneyDeposited{Amount: 2500})")
-	_, _, data, err := r.Encode(bank.MoneyDeposited{Amount: 2500})
-	c.NoError(err, "Encode")
-	c.Equal(`{"amount":2500}`, string(data), "the JSON")
+	for _, tc := range []struct {
+		event bank.Event
+		json  string
+	}{
+		{bank.MoneyDeposited{Amount: 2500, Reference: "salary March"}, `{"amount":2500,"reference":"salary March"}`},
+		{bank.MoneyDeposited{Amount: 2500}, `{"amount":2500}`},
+	} {
+		c.Doing("Encode(%#v)", tc.event)
+		_, _, data, err := r.Encode(tc.event)
+		c.NoError(err, "Encode")
+		c.Equal(tc.json, string(data), "the JSON")
+	}
 }
 
 func Test2_2_EventsRoundTripThroughTheRegistry(t *testing.T) {

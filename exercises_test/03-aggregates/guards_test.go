@@ -11,7 +11,9 @@ func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
 	c := spec.For(t, stage)
 	api, db := newAPI(t)
 	cases := spec.BadRequests(adaID)
-	for _, ifMatch := range []string{`W/"1"`, `1`, `"one"`, `"0"`, `'1'`, "`2`", `"\x33"`} {
+	// Malformed: not * and not a list of entity tags. A well-formed tag that does not
+	// match (W/"1", "one", "0") is a 412 instead, tested with an existing account.
+	for _, ifMatch := range []string{`1`, `'1'`, "`2`", `"1`, `W/1`, `w/"1"`, `"1" "2"`, `*, "1"`, `"a b"`, `,`} {
 		cases = append(cases, spec.BadRequest{Name: "malformed If-Match " + ifMatch, Method: "POST", Path: "/accounts/" + adaID + "/deposits",
 			ContentType: "application/json", Body: `{"amount":5}`, Headers: []string{"If-Match", ifMatch}, Want: http.StatusBadRequest})
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -254,8 +255,44 @@ func (c *Check) CheckStagePages(api *API, stage int, mustMention ...string) {
 	r = api.Get("/stage")
 	c.Status(r, http.StatusOK)
 	c.Equal(int64(stage), r.Int("stage"), "stage")
+	var info struct {
+		Endpoints []struct{ Method, Path, Curl string }
+	}
+	c.NoError(r.Decode(&info), "decoding GET /stage")
+	c.checkCurlExamples(info.Endpoints)
 	c.Doing("GET /healthz")
 	c.Status(api.Get("/healthz"), http.StatusOK)
+}
+
+var (
+	singleQuoted = regexp.MustCompile(`'[^']*'`)
+	shellVar     = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
+	shellAssign  = regexp.MustCompile(`(?:^|[;&|(]\s*)([A-Za-z_][A-Za-z0-9_]*)=`)
+)
+
+// checkCurlExamples requires the curl examples of GET / and GET /stage to work when
+// pasted into a shell in order: no variable inside single quotes (the shell would
+// not expand it), and no variable but $BASE (the server's address, which GET /
+// fills in) used before an example sets it.
+func (c *Check) checkCurlExamples(endpoints []struct{ Method, Path, Curl string }) {
+	c.t.Helper()
+	set := map[string]bool{"BASE": true}
+	for _, ep := range endpoints {
+		if ep.Curl == "" {
+			continue
+		}
+		c.Doing("read the curl example of %s %s", ep.Method, ep.Path)
+		for _, quoted := range singleQuoted.FindAllString(ep.Curl, -1) {
+			c.That(!shellVar.MatchString(quoted), "no shell variable inside single quotes (it would not expand)", quoted)
+		}
+		unquoted := singleQuoted.ReplaceAllString(ep.Curl, "''")
+		for _, m := range shellAssign.FindAllStringSubmatch(unquoted, -1) {
+			set[m[1]] = true
+		}
+		for _, m := range shellVar.FindAllStringSubmatch(unquoted, -1) {
+			c.That(set[m[1]], fmt.Sprintf("$%s set by this example or an earlier one", m[1]), ep.Curl)
+		}
+	}
 }
 
 // OpenAccount opens an account for Ada over the API (a test's setup step) and

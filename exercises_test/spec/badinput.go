@@ -14,12 +14,14 @@ type BadRequest struct {
 	Body        string
 	Headers     []string
 	Want        int
-	Mention     string // the problem's detail must name it ("" for any detail)
+	DetailHas   string // "" or a word the problem's detail must contain, such as the field at fault
 }
 
 // BadRequests lists malformed and invalid requests that every stage must refuse.
 // accountID is an existing, open account. None of them reaches an exercise, so
-// the starter passes them too.
+// the starter passes them too. A reference (the reason of a deposit or withdrawal)
+// that is too long or not text is refused in every stage: from stage 2 as an
+// invalid reference, in stage 1 as a field the CRUD API does not have.
 func BadRequests(accountID string) []BadRequest {
 	const js = "application/json"
 	open := func(name, body string, want int) BadRequest {
@@ -78,6 +80,12 @@ func BadRequests(accountID string) []BadRequest {
 			amount("unknown field", `{"amount":5,"currency":"USD"}`),
 			amount("upper-case field", `{"AMOUNT":5}`),
 			amount("amount twice", `{"amount":5,"amount":7}`),
+			BadRequest{Name: op + ": reference of 141 characters", Method: "POST", Path: path, ContentType: js,
+				Body: `{"amount":5,"reference":"` + strings.Repeat("é", 141) + `"}`, Want: 400, DetailHas: "reference"},
+			BadRequest{Name: op + ": control character in reference", Method: "POST", Path: path, ContentType: js,
+				Body: `{"amount":5,"reference":"rent\u0007"}`, Want: 400, DetailHas: "reference"},
+			BadRequest{Name: op + ": reference as a number", Method: "POST", Path: path, ContentType: js,
+				Body: `{"amount":5,"reference":42}`, Want: 400, DetailHas: "reference"},
 			BadRequest{Name: op + ": malformed id", Method: "POST", Path: "/accounts/42/" + op, ContentType: js, Body: `{"amount":5}`, Want: 400},
 			BadRequest{Name: op + ": wrong content type", Method: "POST", Path: path, ContentType: "application/xml", Body: `<amount>5</amount>`, Want: 415},
 		)
@@ -86,7 +94,7 @@ func BadRequests(accountID string) []BadRequest {
 }
 
 func mention(b BadRequest, words string) BadRequest {
-	b.Mention = words
+	b.DetailHas = words
 	return b
 }
 
@@ -119,7 +127,7 @@ func (c *Check) CheckRefused(b BadRequest, r Response) {
 	ct := r.Header.Get("Content-Type")
 	c.That(strings.HasPrefix(ct, "application/problem+json"), "Content-Type application/problem+json", fmt.Sprintf("Content-Type %q", ct))
 	c.That(r.Int("status") == int64(b.Want) && r.String("title") != "", "a problem body with status and title", string(r.Body))
-	if b.Mention != "" {
-		c.That(strings.Contains(r.String("detail"), b.Mention), fmt.Sprintf("a detail that says %q", b.Mention), string(r.Body))
+	if b.DetailHas != "" {
+		c.That(strings.Contains(r.String("detail"), b.DetailHas), fmt.Sprintf("a detail that names %q", b.DetailHas), r.Describe())
 	}
 }

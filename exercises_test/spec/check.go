@@ -102,9 +102,7 @@ func (c *Check) ErrorIs(err, target error, expected string) {
 func (c *Check) message(expected, got string) string {
 	var b strings.Builder
 	b.WriteString("\n" + c.title() + "\n")
-	if c.doing != "" {
-		fmt.Fprintf(&b, "  Doing:    %s\n", c.doing)
-	}
+	fmt.Fprintf(&b, "  Doing:    %s\n", c.doingNow())
 	fmt.Fprintf(&b, "  Expected: %s\n", indentRest(expected, 12))
 	fmt.Fprintf(&b, "  Got:      %s", indentRest(got+stuckHint(got), 12))
 	b.WriteString(c.pointers())
@@ -145,11 +143,17 @@ func (c *Check) notDone(todo *exercise.TodoError) string {
 	} else {
 		fmt.Fprintf(&b, "\n%s\n  Needs task %s first: its stub still returns the TODO error.\n", c.title(), todo.Task)
 	}
-	if c.doing != "" {
-		fmt.Fprintf(&b, "  Doing:    %s\n", c.doing)
-	}
+	fmt.Fprintf(&b, "  Doing:    %s\n", c.doingNow())
 	fmt.Fprintf(&b, "  Open:     %s (look for TODO(%s))\n  Hint:     make hint TASK=%s", todo.File, todo.Task, todo.Task)
 	return b.String()
+}
+
+// doingNow is what the test said it is doing, or, before its first step, its setup.
+func (c *Check) doingNow() string {
+	if c.doing == "" {
+		return "setting up " + c.t.Name()
+	}
+	return c.doing
 }
 
 // indentRest indents every line after the first so multi-line values line up.

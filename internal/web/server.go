@@ -1,5 +1,6 @@
 // Package web is the HTTP plumbing every stage shares: problem+json errors, strict JSON
-// decoding, request ids, the stage's index page, and a server that stops cleanly.
+// decoding, request ids, a request log, the stage's index page, and a server that
+// stops cleanly.
 // The lessons live in the stage folders; nothing here is specific to banking.
 package web
 
@@ -16,14 +17,16 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 )
 
-// New returns an echo instance with the kit's error handling and request context,
-// and the three routes every stage has: GET / (HTML), GET /stage and GET /healthz.
-// health is called by /healthz; it usually pings the database.
+// New returns an echo instance with the kit's error handling, request context and
+// request log (one line per request on log), and the three routes every stage has:
+// GET / (HTML), GET /stage and GET /healthz. health is called by /healthz; it
+// usually pings the database.
 func New(info StageInfo, health func(context.Context) error, log *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(log)
+	e.Use(requestLog(log)) // outermost: it sees the status of every answer, a recovered panic's too
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisableStackAll: true,
 		// A panic is a bug: log it with the request, in the server's own log, and

@@ -546,3 +546,39 @@ func TestACancelledRequestIsNoServerError(t *testing.T) {
 	require.Equal(t, 499, rec.Code)
 	require.NotContains(t, logs.String(), "level=ERROR")
 }
+
+func TestEveryRequestIsLoggedOnce(t *testing.T) {
+	var noErr error
+	for _, tt := range []struct {
+		name, method, target string
+		header               map[string]string
+		want                 []string
+	}{
+		{"a success", http.MethodGet, "/stage", map[string]string{web.HeaderCorrelationID: "trace-7"},
+			[]string{"level=INFO", "method=GET", "path=/stage", "status=200", "correlation_id=trace-7"}},
+		{"a problem", http.MethodGet, "/accounts/42", map[string]string{web.HeaderCorrelationID: "trace-8"},
+			[]string{"level=INFO", "path=/accounts/42", "status=400", "correlation_id=trace-8"}},
+		{"no such route", http.MethodPost, "/nowhere", nil,
+			[]string{"level=INFO", "method=POST", "path=/nowhere", "status=404", "correlation_id="}},
+		{"a plain error", http.MethodGet, "/broken", nil,
+			[]string{"level=WARN", "path=/broken", "status=500"}},
+		{"a panic", http.MethodGet, "/panics", nil,
+			[]string{"level=WARN", "path=/panics", "status=500"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, logs := newServer(t, &noErr)
+			rec := serve(e, tt.method, tt.target, "", tt.header)
+			var lines []string
+			for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+				if strings.Contains(line, "msg=request ") {
+					lines = append(lines, line)
+				}
+			}
+			require.Len(t, lines, 1, "one request line:\n%s", logs.String())
+			for _, want := range append(tt.want, "duration=") {
+				require.Contains(t, lines[0], want)
+			}
+			require.Contains(t, lines[0], "correlation_id="+rec.Header().Get(web.HeaderCorrelationID))
+		})
+	}
+}

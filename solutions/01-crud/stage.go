@@ -13,8 +13,8 @@ var Stage = web.StageInfo{
 		"what it cannot do: say why a balance is what it is, or what happened when",
 	},
 	Endpoints: []web.Endpoint{
-		{Method: "POST", Path: "/accounts", Summary: "open an account",
-			Curl: `curl -s -X POST $BASE/accounts -H 'Content-Type: application/json' -d '{"owner":"Ada Lovelace","kind":"checking","currency":"EUR","overdraft_limit":10000}'`},
+		{Method: "POST", Path: "/accounts", Summary: "open an account; sets ID for the examples below",
+			Curl: `ID=$(curl -s -X POST $BASE/accounts -H 'Content-Type: application/json' -d '{"owner":"Ada Lovelace","kind":"checking","currency":"EUR","overdraft_limit":10000}' | sed 's/.*"id":"\([^"]*\)".*/\1/'); echo "$ID"`},
 		{Method: "GET", Path: "/accounts/{id}", Summary: "the account as it is now (ETag: its version)",
 			Curl: `curl -s $BASE/accounts/$ID`},
 		{Method: "POST", Path: "/accounts/{id}/deposits", Summary: "deposit minor units (cents)",

@@ -71,7 +71,7 @@ func (a *api) deposit(c echo.Context) error  { return a.changeBalance(c, a.bank.
 func (a *api) withdraw(c echo.Context) error { return a.changeBalance(c, a.bank.Withdraw) }
 
 // balanceCommand is the shape of Bank.Deposit and Bank.Withdraw.
-type balanceCommand func(ctx context.Context, id uuid.UUID, amount int64, meta Metadata) (CommandResult, error)
+type balanceCommand func(ctx context.Context, id uuid.UUID, amount int64, reference string, meta Metadata) (CommandResult, error)
 
 // changeBalance is the shared shape of a deposit and a withdrawal.
 func (a *api) changeBalance(c echo.Context, change balanceCommand) error {
@@ -79,7 +79,7 @@ func (a *api) changeBalance(c echo.Context, change balanceCommand) error {
 	if err != nil {
 		return err
 	}
-	var req amountRequest
+	var req moneyRequest
 	if err := web.DecodeJSON(c, &req); err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (a *api) changeBalance(c echo.Context, change balanceCommand) error {
 	if err != nil {
 		return err
 	}
-	res, err := change(c.Request().Context(), id, amount, metadataFor(c))
+	res, err := change(c.Request().Context(), id, amount, req.Reference, metadataFor(c))
 	if err != nil {
 		return problemFor(err)
 	}

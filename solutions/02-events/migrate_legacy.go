@@ -51,9 +51,12 @@ func MigrateLegacyAccounts(
 		if err != nil {
 			return report, err
 		}
-		switch changed, err := changedSinceMigration(ctx, store, row); {
-		case migrated:
+		if migrated {
 			report.Migrated++
+			continue
+		}
+		changed, err := changedSinceMigration(ctx, store, row)
+		switch {
 		case err != nil:
 			return report, err
 		case changed:
@@ -74,8 +77,11 @@ func legacyCausation(row legacyAccount) string {
 // that migrated it: that run recorded the row's version in the causation id.
 func changedSinceMigration(ctx context.Context, store *EventStore, row legacyAccount) (bool, error) {
 	history, err := store.Load(ctx, StreamID(row.ID.String()))
-	if err != nil || len(history) == 0 {
-		return false, err
+	if err != nil {
+		return false, fmt.Errorf("check legacy account %s against its stream: %w", row.ID, err)
+	}
+	if len(history) == 0 {
+		return false, nil
 	}
 	return history[0].Metadata.CausationID != legacyCausation(row), nil
 }

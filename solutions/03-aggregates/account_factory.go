@@ -44,10 +44,10 @@ func (f *AccountFactory) Open(cmd OpenAccount) (*Account, error) {
 	if err := cmd.Validate(); err != nil {
 		return nil, err
 	}
-	//exercise:begin 3.2 Look up the policy of cmd.Kind, refuse an overdraft above its MaxOverdraft, then record AccountOpened on a new Account.
+	//exercise:begin 3.2 Look up the policy of cmd.Kind in f.policies and refuse an overdraft limit above its MaxOverdraft (a *PolicyError, HTTP 422); then record AccountOpened on a new Account.
 	policy, ok := f.policies[cmd.Kind]
 	if !ok {
-		return nil, &ValidationError{Field: "kind", Problem: "has no rules in this bank"}
+		return nil, &PolicyError{Reason: fmt.Sprintf("this bank opens no %s accounts", cmd.Kind)}
 	}
 	if cmd.OverdraftLimit > policy.MaxOverdraft {
 		return nil, &PolicyError{Reason: fmt.Sprintf(
@@ -64,8 +64,11 @@ func (f *AccountFactory) Open(cmd OpenAccount) (*Account, error) {
 
 // Reconstitute rebuilds an account from its stored history, oldest first.
 func (f *AccountFactory) Reconstitute(history []Envelope) (*Account, error) {
-	//exercise:begin 3.1 Refuse a history that is empty, does not start with AccountOpened, mixes streams, or has versions other than 1, 2, 3...; else apply each event.
-	// Wrap ErrCorruptHistory in every refusal. Set the account's version as you go.
+	//exercise:begin 3.1 Rebuild the account by applying each event of its history in turn, and refuse (with an error wrapping ErrCorruptHistory) a history this code could not have written.
+	// The rules: a history is not empty and starts with AccountOpened, and every event
+	// passes checkInHistory (below: it belongs to the stream, has version 1, 2, 3...
+	// without gaps, and is no second AccountOpened nor one of another account).
+	// The account's version is the version of the last event applied.
 	if len(history) == 0 {
 		return nil, fmt.Errorf("%w: no events", ErrCorruptHistory)
 	}

@@ -20,24 +20,6 @@ import (
 // under heavy contention on one account; then the client gets a 409.
 const DefaultMaxAttempts = 12
 
-// ErrStaleVersion: the client's If-Match names a version the account has left (HTTP 412).
-var ErrStaleVersion = errors.New("stale version")
-
-// StaleVersionError says which version the client expected and, when known, which it found.
-type StaleVersionError struct {
-	Expected int64
-	Actual   int64 // 0 when the account moved on while the command ran
-}
-
-func (e *StaleVersionError) Error() string {
-	if e.Actual == 0 {
-		return fmt.Sprintf("%v: If-Match names version %d, and the account changed while the command ran", ErrStaleVersion, e.Expected)
-	}
-	return fmt.Sprintf("%v: If-Match names version %d, the account is at version %d", ErrStaleVersion, e.Expected, e.Actual)
-}
-
-func (e *StaleVersionError) Unwrap() error { return ErrStaleVersion }
-
 // CommandHandler handles the bank's commands.
 type CommandHandler struct {
 	repo        *AccountRepository
@@ -72,55 +54,61 @@ func (h *CommandHandler) Open(
 	return resultOf(acc.ID(), stored), nil
 }
 
-// Deposit, Withdraw and Close take an optional If-Match version: when set, the
-// command runs only on that exact version and is never retried. The amount is
-// checked before anything is loaded, so a malformed command costs no read; the
-// aggregate checks it again, because the rule is the aggregate's to keep.
+// Deposit, Withdraw and Close take the client's precondition (If-Match): when it
+// is set, the command runs only on one of its versions and is never retried. The
+// amount and the reference are checked before anything is loaded, so a malformed
+// command costs no read; the aggregate checks them again, because the rules are
+// the aggregate's to keep.
 
 func (h *CommandHandler) Deposit(
-	ctx context.Context, id uuid.UUID, amount int64, ifMatch *int64, meta Metadata,
+	ctx context.Context, id uuid.UUID, amount int64, reference string, ifMatch Precondition, meta Metadata,
 ) (CommandResult, error) {
-	if err := checkAmount(amount); err != nil {
+	if err := checkInput(amount, reference); err != nil {
 		return CommandResult{}, err
 	}
-	return h.execute(ctx, id, ifMatch, meta, func(a *Account) error { return a.Deposit(amount) })
+	return h.execute(ctx, id, ifMatch, meta, func(a *Account) error { return a.Deposit(amount, reference) })
 }
 
 func (h *CommandHandler) Withdraw(
-	ctx context.Context, id uuid.UUID, amount int64, ifMatch *int64, meta Metadata,
+	ctx context.Context, id uuid.UUID, amount int64, reference string, ifMatch Precondition, meta Metadata,
 ) (CommandResult, error) {
-	if err := checkAmount(amount); err != nil {
+	if err := checkInput(amount, reference); err != nil {
 		return CommandResult{}, err
 	}
-	return h.execute(ctx, id, ifMatch, meta, func(a *Account) error { return a.Withdraw(amount) })
+	return h.execute(ctx, id, ifMatch, meta, func(a *Account) error { return a.Withdraw(amount, reference) })
 }
 
 func (h *CommandHandler) Close(
-	ctx context.Context, id uuid.UUID, ifMatch *int64, meta Metadata,
+	ctx context.Context, id uuid.UUID, ifMatch Precondition, meta Metadata,
 ) (CommandResult, error) {
 	return h.execute(ctx, id, ifMatch, meta, (*Account).Close)
+}
+
+// checkInput checks the amount and the reference of a deposit or a withdrawal.
+func checkInput(amount int64, reference string) error {
+	if err := checkAmount(amount); err != nil {
+		return err
+	}
+	return checkReference(reference)
 }
 
 // execute loads, decides and saves; on a concurrency conflict it starts over
 // with a fresh load, so the retry decides on the state that won, never re-sends
 // the old decision.
 func (h *CommandHandler) execute(
-	ctx context.Context, id uuid.UUID, ifMatch *int64, meta Metadata, decide func(*Account) error,
+	ctx context.Context, id uuid.UUID, ifMatch Precondition, meta Metadata, decide func(*Account) error,
 ) (CommandResult, error) {
-	//exercise:begin 3.4 Loop: load, check If-Match, decide, save; on ErrConcurrency decide again on a fresh load.
-	// How each attempt ends:
-	//   - saved: return resultOf(id, stored)
-	//   - any error but ErrConcurrency: return it
-	//   - ErrConcurrency with ifMatch set: the client's version is stale (&StaleVersionError{Expected: *ifMatch})
-	//   - ErrConcurrency on attempt h.maxAttempts: return it (HTTP 409)
-	//   - otherwise: pause(ctx, attempt), then load again and decide again
+	//exercise:begin 3.4 Load, decide and save in a loop: on ErrConcurrency load the account again and decide again, up to h.maxAttempts times, with pause(ctx, attempt) in between.
+	// If-Match: a client that set ifMatch (ifMatch.IsSet()) accepts only the versions
+	// it allows (ifMatch.Allows). Another version, or a conflict, is a *StaleVersionError
+	// (HTTP 412), never retried.
 	for attempt := 1; ; attempt++ {
 		acc, err := h.repo.Load(ctx, id)
 		if err != nil {
 			return CommandResult{}, err
 		}
-		if ifMatch != nil && *ifMatch != acc.Version() {
-			return CommandResult{}, &StaleVersionError{Expected: *ifMatch, Actual: acc.Version()}
+		if !ifMatch.Allows(acc.Version()) {
+			return CommandResult{}, &StaleVersionError{Expected: ifMatch, Actual: acc.Version()}
 		}
 		if err := decide(acc); err != nil {
 			return CommandResult{}, err
@@ -131,8 +119,8 @@ func (h *CommandHandler) execute(
 			return resultOf(id, stored), nil
 		case !errors.Is(err, ErrConcurrency):
 			return CommandResult{}, err
-		case ifMatch != nil:
-			return CommandResult{}, &StaleVersionError{Expected: *ifMatch}
+		case ifMatch.IsSet():
+			return CommandResult{}, &StaleVersionError{Expected: ifMatch}
 		case attempt == h.maxAttempts:
 			return CommandResult{}, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
 		}
@@ -154,8 +142,7 @@ const (
 
 // pause waits before retry number attempt.
 func pause(ctx context.Context, attempt int) error {
-	ceiling := min(firstPause<<(attempt-1), maxPause)
-	timer := time.NewTimer(rand.N(ceiling) + 1)
+	timer := time.NewTimer(RetryPause(attempt))
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
@@ -163,6 +150,18 @@ func pause(ctx context.Context, attempt int) error {
 	case <-timer.C:
 		return nil
 	}
+}
+
+// RetryPause is how long to wait before retry number attempt: at least 1ns, at
+// most the ceiling of that attempt. The ceiling doubles step by step and stops at
+// maxPause, so no attempt number can overflow it (firstPause<<(attempt-1) would,
+// from attempt 45 on).
+func RetryPause(attempt int) time.Duration {
+	ceiling := firstPause
+	for n := 1; n < attempt && ceiling < maxPause; n++ {
+		ceiling *= 2
+	}
+	return rand.N(min(ceiling, maxPause)) + 1
 }
 
 // resultOf reports where a command's last stored event landed.

@@ -17,14 +17,18 @@ type AccountOpened struct {
 	OverdraftLimit int64  `json:"overdraft_limit"`
 }
 
-// MoneyDeposited: amount minor units were paid in.
+// MoneyDeposited: amount minor units were paid in, for the reason the client gave
+// (the reference, such as "salary March"; may be empty).
 type MoneyDeposited struct {
-	Amount int64 `json:"amount"`
+	Amount    int64  `json:"amount"`
+	Reference string `json:"reference,omitempty"`
 }
 
-// MoneyWithdrawn: amount minor units were paid out.
+// MoneyWithdrawn: amount minor units were paid out, for the reason the client gave
+// (the reference, such as "rent"; may be empty).
 type MoneyWithdrawn struct {
-	Amount int64 `json:"amount"`
+	Amount    int64  `json:"amount"`
+	Reference string `json:"reference,omitempty"`
 }
 
 // AccountClosed: the account takes no more deposits or withdrawals.

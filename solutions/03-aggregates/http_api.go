@@ -73,18 +73,20 @@ func (a *api) deposit(c echo.Context) error  { return a.changeBalance(c, a.comma
 func (a *api) withdraw(c echo.Context) error { return a.changeBalance(c, a.commands.Withdraw) }
 
 // balanceCommand is the shape of CommandHandler.Deposit and Withdraw.
-type balanceCommand func(ctx context.Context, id uuid.UUID, amount int64, ifMatch *int64, meta Metadata) (CommandResult, error)
+type balanceCommand func(
+	ctx context.Context, id uuid.UUID, amount int64, reference string, ifMatch Precondition, meta Metadata,
+) (CommandResult, error)
 
 func (a *api) changeBalance(c echo.Context, run balanceCommand) error {
 	id, err := web.PathUUID(c, "id")
 	if err != nil {
 		return err
 	}
-	ifMatch, err := ifMatchVersion(c)
+	ifMatch, err := readIfMatch(c)
 	if err != nil {
 		return err
 	}
-	var req amountRequest
+	var req moneyRequest
 	if err := web.DecodeJSON(c, &req); err != nil {
 		return err
 	}
@@ -92,7 +94,7 @@ func (a *api) changeBalance(c echo.Context, run balanceCommand) error {
 	if err != nil {
 		return err
 	}
-	res, err := run(c.Request().Context(), id, amount, ifMatch, metadataFor(c))
+	res, err := run(c.Request().Context(), id, amount, req.Reference, ifMatch, metadataFor(c))
 	if err != nil {
 		return problemFor(err)
 	}
@@ -107,7 +109,7 @@ func (a *api) close(c echo.Context) error {
 	if err := web.DecodeEmptyBody(c); err != nil {
 		return err
 	}
-	ifMatch, err := ifMatchVersion(c)
+	ifMatch, err := readIfMatch(c)
 	if err != nil {
 		return err
 	}

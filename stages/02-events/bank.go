@@ -36,32 +36,33 @@ func (b *Bank) Open(ctx context.Context, cmd OpenAccount, meta Metadata) (Comman
 	return b.record(ctx, id, 0, meta, opened)
 }
 
-// Deposit pays amount into an open account.
+// Deposit pays amount into an open account, for the reason in reference.
 func (b *Bank) Deposit(
-	ctx context.Context, id uuid.UUID, amount int64, meta Metadata,
+	ctx context.Context, id uuid.UUID, amount int64, reference string, meta Metadata,
 ) (CommandResult, error) {
-	acc, err := b.openAccountFor(ctx, id, amount)
+	acc, err := b.openAccountFor(ctx, id, amount, reference)
 	if err != nil {
 		return CommandResult{}, err
 	}
 	if acc.Balance > MaxBalance-amount {
 		return CommandResult{}, ErrBalanceLimit
 	}
-	return b.record(ctx, id, acc.Version, meta, MoneyDeposited{Amount: amount})
+	return b.record(ctx, id, acc.Version, meta, MoneyDeposited{Amount: amount, Reference: reference})
 }
 
-// Withdraw pays amount out of an open account, down to its overdraft limit.
+// Withdraw pays amount out of an open account, down to its overdraft limit, for
+// the reason in reference.
 func (b *Bank) Withdraw(
-	ctx context.Context, id uuid.UUID, amount int64, meta Metadata,
+	ctx context.Context, id uuid.UUID, amount int64, reference string, meta Metadata,
 ) (CommandResult, error) {
-	acc, err := b.openAccountFor(ctx, id, amount)
+	acc, err := b.openAccountFor(ctx, id, amount, reference)
 	if err != nil {
 		return CommandResult{}, err
 	}
 	if acc.Balance-amount < -acc.OverdraftLimit {
 		return CommandResult{}, ErrInsufficientFunds
 	}
-	return b.record(ctx, id, acc.Version, meta, MoneyWithdrawn{Amount: amount})
+	return b.record(ctx, id, acc.Version, meta, MoneyWithdrawn{Amount: amount, Reference: reference})
 }
 
 // Close closes an open account whose balance is zero.
@@ -96,9 +97,13 @@ func (b *Bank) History(ctx context.Context, id uuid.UUID) ([]Envelope, error) {
 	return history, err
 }
 
-// openAccountFor checks an amount and loads an account that must be open.
-func (b *Bank) openAccountFor(ctx context.Context, id uuid.UUID, amount int64) (Account, error) {
+// openAccountFor checks an amount and its reference, then loads an account that
+// must be open.
+func (b *Bank) openAccountFor(ctx context.Context, id uuid.UUID, amount int64, reference string) (Account, error) {
 	if err := checkAmount(amount); err != nil {
+		return Account{}, err
+	}
+	if err := checkReference(reference); err != nil {
 		return Account{}, err
 	}
 	acc, err := b.Account(ctx, id)

@@ -3,23 +3,10 @@ package bank
 import (
 	"encoding/json"
 	"fmt"
-
-	"github.com/go-es-workshop/kit/internal/web"
-	"github.com/labstack/echo/v4"
 )
 
-// metadataFor builds the metadata of the events a request's command will record.
-// The plumbing (internal/web) has already read the headers:
-//   - web.CorrelationID(c): X-Correlation-ID, or the request's own id if absent
-//   - web.RequestID(c):     this request's id, which is also the command's id
-//   - web.UserID(c):        X-User-ID, or "anonymous"
-func metadataFor(c echo.Context) Metadata {
-	return Metadata{
-		CorrelationID: web.CorrelationID(c),
-		CausationID:   web.RequestID(c),
-		UserID:        web.UserID(c),
-	}
-}
+// Metadata is built from a request's headers by the HTTP adapter (metadataFor in
+// http_metadata.go): the domain code only carries it to the events it records.
 
 // decodeMetadata reads the metadata column of a stored event.
 func decodeMetadata(raw string) (Metadata, error) {

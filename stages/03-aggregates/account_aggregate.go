@@ -44,9 +44,12 @@ func (a *Account) View() AccountView {
 		OverdraftLimit: a.overdraftLimit, Status: a.status, Version: a.version + int64(len(a.changes))}
 }
 
-// Deposit pays amount into the account.
-func (a *Account) Deposit(amount int64) error {
+// Deposit pays amount into the account, for the reason in reference.
+func (a *Account) Deposit(amount int64, reference string) error {
 	if err := checkAmount(amount); err != nil {
+		return err
+	}
+	if err := checkReference(reference); err != nil {
 		return err
 	}
 	if a.status != StatusOpen {
@@ -55,15 +58,16 @@ func (a *Account) Deposit(amount int64) error {
 	if a.balance > MaxBalance-amount {
 		return ErrBalanceLimit
 	}
-	return a.record(MoneyDeposited{Amount: amount})
+	return a.record(MoneyDeposited{Amount: amount, Reference: reference})
 }
 
-// Withdraw pays amount out of the account, never past its overdraft limit.
-func (a *Account) Withdraw(amount int64) error {
-	// TODO(3.3): Check every rule against the current state FIRST; only then record
-	//   MoneyWithdrawn.
-	// The rules: a valid amount (checkAmount), an open account, and a balance that
-	// stays at or above -overdraftLimit. Deposit above is the pattern.
+// Withdraw pays amount out of the account, never past its overdraft limit, for
+// the reason in reference.
+func (a *Account) Withdraw(amount int64, reference string) error {
+	// TODO(3.3): Check the rules against the current state FIRST; only then record
+	//   MoneyWithdrawn, with the amount and the reference.
+	// Deposit above is the pattern: the same checks of the input and of the account,
+	// then the withdrawal's own rule, the overdraft limit.
 	return exercise.Todo("3.3")
 }
 

@@ -6,12 +6,14 @@ import (
 )
 
 // Errors a caller can act on. The HTTP layer maps each to a status (http_errors.go).
+// One more lives with the event store: ErrConcurrency (HTTP 409, eventstore_append.go).
 var (
 	ErrAccountNotFound   = errors.New("account not found")
 	ErrAccountClosed     = errors.New("account is closed")
 	ErrInsufficientFunds = errors.New("insufficient funds: the withdrawal would exceed the overdraft limit")
 	ErrBalanceNotZero    = errors.New("only an account with a zero balance can be closed")
 	ErrBalanceLimit      = errors.New("the deposit would take the balance over the bank's limit")
+	ErrStaleVersion      = errors.New("stale version") // the client's If-Match names a version the account has left (HTTP 412)
 )
 
 // ValidationError says which field of a request is malformed and why (HTTP 400).
@@ -27,3 +29,19 @@ func (e *ValidationError) Error() string { return fmt.Sprintf("%s %s", e.Field, 
 type PolicyError struct{ Reason string }
 
 func (e *PolicyError) Error() string { return e.Reason }
+
+// StaleVersionError says which versions the client's If-Match allowed and, when
+// known, which version the account was at (HTTP 412).
+type StaleVersionError struct {
+	Expected Precondition
+	Actual   int64 // 0 when the account moved on while the command ran
+}
+
+func (e *StaleVersionError) Error() string {
+	if e.Actual == 0 {
+		return fmt.Sprintf("%v: If-Match names %v, and the account changed while the command ran", ErrStaleVersion, e.Expected)
+	}
+	return fmt.Sprintf("%v: If-Match names %v, the account is at version %d", ErrStaleVersion, e.Expected, e.Actual)
+}
+
+func (e *StaleVersionError) Unwrap() error { return ErrStaleVersion }

@@ -20,7 +20,7 @@ func problemFor(err error) error {
 	case errors.Is(err, ErrConcurrency):
 		return web.NewProblem(http.StatusConflict, err.Error()+"; read the account again and retry")
 	case errors.Is(err, ErrStaleVersion):
-		return web.NewProblem(http.StatusPreconditionFailed, err.Error()+"; GET the account for its current ETag")
+		return web.NewProblem(http.StatusPreconditionFailed, err.Error()+`; GET the account for its current ETag and send that exact tag (If-Match compares strongly: W/"..." never matches)`)
 	case errors.Is(err, ErrAccountNotFound):
 		return web.NewProblem(http.StatusNotFound, err.Error())
 	case errors.Is(err, ErrAccountClosed),

@@ -34,11 +34,14 @@ func (r openAccountRequest) toCommand() (OpenAccount, error) {
 	return cmd, nil
 }
 
-type amountRequest struct {
-	Amount *int64 `json:"amount"`
+// moneyRequest is the body of a deposit or a withdrawal: an amount, and the
+// reason for it if the client gives one.
+type moneyRequest struct {
+	Amount    *int64 `json:"amount"`
+	Reference string `json:"reference"`
 }
 
-func (r amountRequest) amount() (int64, error) {
+func (r moneyRequest) amount() (int64, error) {
 	if r.Amount == nil {
 		return 0, web.Fields("amount is required")
 	}

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -63,8 +64,8 @@ func runDemo(args []string) error {
 		_ = cmd.Process.Kill()
 		return err
 	}
-	s := &story{base: base}
-	if err := s.tell(latest.Number); err != nil {
+	s := &story{base: base, stage: latest.Number}
+	if err := s.tell(); err != nil {
 		_ = cmd.Process.Signal(os.Interrupt)
 		<-stopped
 		return fmt.Errorf("seeding the story: %w", err)
@@ -109,12 +110,16 @@ func waitHealthy(base string, stopped <-chan error) error {
 // story seeds the demo through the public API, as a client would.
 type story struct {
 	base             string
+	stage            int // the stage the server runs: references from 2, If-Match from 3
 	ada, grace, alan string
+	adaWhy           string // Ada's stream, told line by line, for the guide
 }
 
 // tell opens three accounts and moves money so that Ada's balance ends at 40:
-// the question an auditor asks, which stage 1 cannot answer and stage 2 can.
-func (s *story) tell(stage int) error {
+// the question an auditor asks, which stage 1 cannot answer and stage 2 can. Each
+// payment carries its business reason as a reference ("salary March"); the
+// correlation id stays what it is, a technical trace id, one per client session.
+func (s *story) tell() error {
 	var err error
 	step := func(f func() error) {
 		if err == nil {
@@ -122,18 +127,21 @@ func (s *story) tell(stage int) error {
 		}
 	}
 	step(func() (e error) { s.ada, e = s.open("ada", "Ada Lovelace", "checking", 10000); return })
-	step(func() error { return s.move("ada", s.ada, "deposits", 5000, "salary") })
+	step(func() error { return s.move("ada", s.ada, "deposits", 5000, "salary March") })
 	step(func() error { return s.move("ada", s.ada, "withdrawals", 3000, "rent") })
 	step(func() error { return s.move("ada", s.ada, "withdrawals", 1960, "groceries") })
 	step(func() (e error) { s.grace, e = s.open("grace", "Grace Hopper", "savings", 0); return })
-	step(func() error { return s.move("grace", s.grace, "deposits", 20000, "savings") })
+	step(func() error { return s.move("grace", s.grace, "deposits", 20000, "birthday gift") })
 	step(func() (e error) { s.alan, e = s.open("alan", "Alan Turing", "savings", 0); return })
 	step(func() error {
 		_, e := s.post("alan", "story-alan", "/accounts/"+s.alan+"/close", nil, http.StatusOK)
 		return e
 	})
-	if stage >= 3 {
+	if s.stage >= 3 {
 		step(s.staleWrite)
+	}
+	if s.stage >= 2 {
+		step(func() (e error) { s.adaWhy, e = s.why(s.ada); return })
 	}
 	return err
 }
@@ -148,29 +156,82 @@ func (s *story) open(user, owner, kind string, overdraft int64) (string, error) 
 	return id, nil
 }
 
-func (s *story) move(user, id, kind string, amount int64, why string) error {
-	_, err := s.post(user, "story-"+user+"-"+why, "/accounts/"+id+"/"+kind, map[string]any{"amount": amount}, http.StatusOK)
+// move deposits or withdraws amount with its reason (stage 1 has no place for one).
+func (s *story) move(user, id, kind string, amount int64, reference string) error {
+	_, err := s.post(user, "story-"+user, "/accounts/"+id+"/"+kind, s.money(amount, reference), http.StatusOK)
 	return err
+}
+
+// money is the body of a deposit or withdrawal.
+func (s *story) money(amount int64, reference string) map[string]any {
+	body := map[string]any{"amount": amount}
+	if s.stage >= 2 {
+		body["reference"] = reference
+	}
+	return body
 }
 
 // staleWrite shows If-Match: Grace's second tab still holds version 2.
 func (s *story) staleWrite() error {
-	if _, err := s.postIfMatch("grace", "/accounts/"+s.grace+"/withdrawals", 500, `"2"`, http.StatusOK); err != nil {
+	if _, err := s.postIfMatch("grace", "/accounts/"+s.grace+"/withdrawals", 500, "cinema", `"2"`, http.StatusOK); err != nil {
 		return err
 	}
-	_, err := s.postIfMatch("grace", "/accounts/"+s.grace+"/withdrawals", 500, `"2"`, http.StatusPreconditionFailed)
+	_, err := s.postIfMatch("grace", "/accounts/"+s.grace+"/withdrawals", 500, "cinema", `"2"`, http.StatusPreconditionFailed)
 	return err
 }
 
+// why reads an account's stream and tells it one event a line, with the references.
+func (s *story) why(id string) (string, error) {
+	var stream struct {
+		Events []struct {
+			Version int64          `json:"version"`
+			Type    string         `json:"type"`
+			Data    map[string]any `json:"data"`
+		} `json:"events"`
+	}
+	if err := s.get("/accounts/"+id+"/events", &stream); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, e := range stream.Events {
+		line := fmt.Sprintf("  v%d %-16s", e.Version, e.Type)
+		switch e.Type {
+		case "MoneyDeposited", "MoneyWithdrawn":
+			sign := map[string]string{"MoneyDeposited": "+", "MoneyWithdrawn": "-"}[e.Type]
+			line += fmt.Sprintf("%s%v", sign, e.Data["amount"])
+			if ref, _ := e.Data["reference"].(string); ref != "" {
+				line += fmt.Sprintf("  %q", ref)
+			}
+		case "AccountOpened":
+			line += fmt.Sprintf("%v, overdraft limit %v", e.Data["kind"], e.Data["overdraft_limit"])
+		}
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	return b.String(), nil
+}
+
 func (s *story) post(user, correlation, path string, body any, want int) (map[string]any, error) {
-	return s.do(path, body, want, "X-User-ID", user, "X-Correlation-ID", correlation)
+	return s.do(http.MethodPost, path, body, want, "X-User-ID", user, "X-Correlation-ID", correlation)
 }
 
-func (s *story) postIfMatch(user, path string, amount int64, ifMatch string, want int) (map[string]any, error) {
-	return s.do(path, map[string]any{"amount": amount}, want, "X-User-ID", user, "X-Correlation-ID", "story-"+user+"-two-tabs", "If-Match", ifMatch)
+func (s *story) postIfMatch(user, path string, amount int64, reference, ifMatch string, want int) (map[string]any, error) {
+	return s.do(http.MethodPost, path, s.money(amount, reference), want, "X-User-ID", user, "X-Correlation-ID", "story-"+user+"-second-tab", "If-Match", ifMatch)
 }
 
-func (s *story) do(path string, body any, want int, headers ...string) (map[string]any, error) {
+// get reads a JSON answer into out.
+func (s *story) get(path string, out any) error {
+	body, err := s.do(http.MethodGet, path, nil, http.StatusOK)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, out)
+}
+
+func (s *story) do(method, path string, body any, want int, headers ...string) (map[string]any, error) {
 	var buf bytes.Buffer
 	if body != nil {
 		if err := json.NewEncoder(&buf).Encode(body); err != nil {
@@ -179,7 +240,7 @@ func (s *story) do(path string, body any, want int, headers ...string) (map[stri
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+path, &buf)
+	req, err := http.NewRequestWithContext(ctx, method, s.base+path, &buf)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +257,7 @@ func (s *story) do(path string, body any, want int, headers ...string) (map[stri
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != want {
-		return nil, fmt.Errorf("POST %s: want %d, got %d %s", path, want, resp.StatusCode, raw)
+		return nil, fmt.Errorf("%s %s: want %d, got %d %s", method, path, want, resp.StatusCode, raw)
 	}
 	out := map[string]any{}
 	_ = json.Unmarshal(raw, &out)
@@ -205,20 +266,25 @@ func (s *story) do(path string, body any, want int, headers ...string) (map[stri
 
 // guide prints what the presenter can show next.
 func (s *story) guide(latest stage) {
+	why := ""
+	if s.adaWhy != "" {
+		why = "\nAda's balance is 40. Her stream says why, each payment with the reason its client gave:\n" + s.adaWhy
+	}
 	fmt.Printf(`
 Stage %d (%s) is running with a seeded story (database .data/demo.db).
+%s
 Paste this into another terminal:
 
   export BASE=%s ADA=%s GRACE=%s ALAN=%s
 
 Then try:
   curl -s $BASE/accounts/$ADA              # the balance is 40 ...
-  curl -s $BASE/accounts/$ADA/events       # ... and this is why
+  curl -s $BASE/accounts/$ADA/events       # ... and this is why: the references
   curl -s "$BASE/events?after=0&limit=5"   # the global log, in order
-  curl -si -X POST $BASE/accounts/$GRACE/withdrawals -H 'Content-Type: application/json' -H 'If-Match: "2"' -d '{"amount":1}'
-                                           # a stale If-Match: 412
+  curl -si -X POST $BASE/accounts/$GRACE/withdrawals -H 'Content-Type: application/json' -H 'If-Match: "2"' -d '{"amount":1,"reference":"cinema"}'
+                                           # a stale If-Match: 412 (and a line in the server's log)
 Or open %s/ in a browser: what this stage adds, with curl examples.
 
 Ctrl-C stops the server.
-`, latest.Number, latest.Slug, s.base, s.ada, s.grace, s.alan, s.base)
+`, latest.Number, latest.Slug, why, s.base, s.ada, s.grace, s.alan, s.base)
 }
