@@ -8,7 +8,7 @@ import (
 )
 
 func deposit(amount int64) func(*bank.Account) error {
-	return func(a *bank.Account) error { return a.Deposit(amount) }
+	return func(a *bank.Account) error { return a.Deposit(amount, "") }
 }
 
 // Test3_3_DepositChecksItsAmountLikeWithdraw: Deposit is the pattern for task 3.3.
