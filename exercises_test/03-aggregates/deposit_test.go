@@ -1,6 +1,7 @@
 package aggregates_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
@@ -22,6 +23,10 @@ func Test3_3_DepositChecksItsAmountLikeWithdraw(t *testing.T) {
 			When("Deposit of a zero, negative or too large amount", on(deposit(amount))).
 			ThenFails(&invalid)
 	}
+	var invalid *bank.ValidationError
+	given(c, opened(bank.Savings, 0)).
+		When("Deposit(5) with a reference of 141 characters", on(func(a *bank.Account) error { return a.Deposit(5, strings.Repeat("é", 141)) })).
+		ThenFails(&invalid)
 	given(c, opened(bank.Savings, 0)).
 		When("Deposit(MaxAmount)", on(deposit(bank.MaxAmount))).
 		Then(bank.MoneyDeposited{Amount: bank.MaxAmount})

@@ -13,10 +13,12 @@ func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
 	cases := spec.BadRequests(adaID)
 	// Malformed: not * and not a list of entity tags. A well-formed tag that does not
 	// match (W/"1", "one", "0") is a 412 instead, tested with an existing account.
-	for _, ifMatch := range []string{`1`, `'1'`, "`2`", `"1`, `W/1`, `w/"1"`, `"1" "2"`, `*, "1"`, `"a b"`, `,`} {
+	for _, ifMatch := range []string{`1`, `'1'`, "`2`", `"1`, `W/1`, `w/"1"`, `"1" "2"`, `*, "1"`, `"a b"`, `,`, `" 1"`, `1"`} {
 		cases = append(cases, spec.BadRequest{Name: "malformed If-Match " + ifMatch, Method: "POST", Path: "/accounts/" + adaID + "/deposits",
 			ContentType: "application/json", Body: `{"amount":5}`, Headers: []string{"If-Match", ifMatch}, Want: http.StatusBadRequest})
 	}
+	cases = append(cases, spec.BadRequest{Name: "close with a malformed If-Match", Method: "POST", Path: "/accounts/" + adaID + "/close",
+		Headers: []string{"If-Match", "1"}, Want: http.StatusBadRequest})
 	for _, bad := range cases {
 		c.CheckRefused(bad, api.Send(bad))
 	}

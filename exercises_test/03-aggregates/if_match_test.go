@@ -23,7 +23,7 @@ func Test3_4_AWeakIfMatchNeverMatches(t *testing.T) {
 		c.Doing(`deposit with If-Match: %s on an account at version 1 (RFC 9110: If-Match compares strongly)`, tag)
 		c.Status(ifMatchDeposit(api, id, tag), http.StatusPreconditionFailed)
 	}
-	for _, tag := range []string{`"one"`, `"0"`, `"01"`, `""`, `"2"`} {
+	for _, tag := range []string{`"one"`, `"0"`, `"01"`, `""`, `"2"`, `"-1"`, `"#1"`, `"~"`, "\"\u0080\"", `"99999999999999999999"`} {
 		c.Doing(`deposit with If-Match: %s, a well-formed tag that is not the account's ETag "1"`, tag)
 		c.Status(ifMatchDeposit(api, id, tag), http.StatusPreconditionFailed)
 	}
@@ -85,4 +85,11 @@ func TestGuard_RetryPausesStayWithinTheirBounds(t *testing.T) {
 			}
 		}
 	}
+	c.Doing("RetryPause(10), 200 times: its ceiling has doubled up to 32ms")
+	longest := time.Duration(0)
+	for range 200 {
+		longest = max(longest, bank.RetryPause(10))
+	}
+	// Uniform below 32ms: all 200 below 16ms has a chance of 2^-200.
+	c.That(longest > 16*time.Millisecond, "some pauses above 16ms (the ceiling doubles each attempt: backoff)", "the longest was "+longest.String())
 }

@@ -84,6 +84,8 @@ func BadRequests(accountID string) []BadRequest {
 				Body: `{"amount":5,"reference":"` + strings.Repeat("é", 141) + `"}`, Want: 400, DetailHas: "reference"},
 			BadRequest{Name: op + ": control character in reference", Method: "POST", Path: path, ContentType: js,
 				Body: `{"amount":5,"reference":"rent\u0007"}`, Want: 400, DetailHas: "reference"},
+			BadRequest{Name: op + ": control character first in reference", Method: "POST", Path: path, ContentType: js,
+				Body: `{"amount":5,"reference":"\trent"}`, Want: 400, DetailHas: "reference"},
 			BadRequest{Name: op + ": reference as a number", Method: "POST", Path: path, ContentType: js,
 				Body: `{"amount":5,"reference":42}`, Want: 400, DetailHas: "reference"},
 			BadRequest{Name: op + ": malformed id", Method: "POST", Path: "/accounts/42/" + op, ContentType: js, Body: `{"amount":5}`, Want: 400},
