@@ -8,7 +8,7 @@ import (
 )
 
 func TestGuard_OpenAccount(t *testing.T) {
-	c := spec.For(t, stage)
+	c := spec.Guard(t, stage, "account.go (OpenAccount.Validate) and accounts_table.go (Accounts.Open)", "an account opens with its details, and a request the rules refuse opens nothing")
 	api := newAPI(t)
 	c.Doing("open a checking account")
 	r := api.Post("/accounts", map[string]any{"owner": "Ada Lovelace", "kind": "checking", "currency": "EUR", "overdraft_limit": 10000})
@@ -25,7 +25,7 @@ func TestGuard_OpenAccount(t *testing.T) {
 }
 
 func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
-	c := spec.For(t, stage)
+	c := spec.Guard(t, stage, "http_requests.go, http_api.go and internal/web (decoding)", "bad input is a 4xx problem+json and writes nothing")
 	api, db := newAPIWithDB(t)
 	id := c.OpenAccount(api, "checking", 10000)
 	before := account(c, api, id)
@@ -40,7 +40,7 @@ func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
 }
 
 func TestGuard_CloseNeedsAnOpenAccountWithZeroBalance(t *testing.T) {
-	c := spec.For(t, stage)
+	c := spec.Guard(t, stage, "balance_updates.go (Accounts.Close)", "only an open account with a zero balance closes")
 	api := newAPI(t)
 	id := c.OpenAccount(api, "savings", 0)
 	c.Doing("close an empty account")
@@ -54,11 +54,11 @@ func TestGuard_CloseNeedsAnOpenAccountWithZeroBalance(t *testing.T) {
 }
 
 func TestGuard_IndexStageAndHealth(t *testing.T) {
-	spec.For(t, stage).CheckStagePages(newAPI(t), 1, "/accounts/{id}/withdrawals")
+	spec.Guard(t, stage, "stage.go and internal/web (index page)", "GET /, /stage and /healthz describe the stage").CheckStagePages(newAPI(t), 1, "/accounts/{id}/withdrawals")
 }
 
 func TestGuard_CorrelationIDIsEchoed(t *testing.T) {
-	c := spec.For(t, stage)
+	c := spec.Guard(t, stage, "internal/web (request context)", "a response echoes the request's correlation id")
 	api := newAPI(t)
 	c.Doing("GET /stage with X-Correlation-ID: trace-42")
 	r := api.Get("/stage", "X-Correlation-ID", "trace-42")

@@ -11,7 +11,7 @@ import (
 const unknownID = "0190c6a8-7d3e-7a1b-9c2d-3e4f5a6b7c8d"
 
 func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
-	c := spec.For(t, stage)
+	c := spec.Guard(t, stage, "http_requests.go, http_api.go and internal/web (decoding)", "bad input is a 4xx problem+json and writes nothing")
 	api, db := newAPI(t)
 	for _, bad := range append(spec.PolicyRefusals(), spec.BadRequests(unknownID)...) {
 		c.CheckRefused(bad, api.Send(bad))
@@ -25,7 +25,7 @@ func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
 }
 
 func TestGuard_UnknownAccountsAre404(t *testing.T) {
-	c := spec.For(t, stage)
+	c := spec.Guard(t, stage, "http_api.go and http_events.go", "an unknown account is a 404")
 	api, _ := newAPI(t)
 	for _, path := range []string{"/accounts/" + unknownID, "/accounts/" + unknownID + "/events"} {
 		c.Doing("GET %s", path)
@@ -36,7 +36,7 @@ func TestGuard_UnknownAccountsAre404(t *testing.T) {
 }
 
 func TestGuard_AnEmptyLogIsAnEmptyPage(t *testing.T) {
-	c := spec.For(t, stage)
+	c := spec.Guard(t, stage, "http_events.go (allEvents)", "an empty log is an empty page, not null")
 	api, _ := newAPI(t)
 	c.Doing("GET /events on a new store")
 	r := api.Get("/events")
@@ -46,5 +46,5 @@ func TestGuard_AnEmptyLogIsAnEmptyPage(t *testing.T) {
 
 func TestGuard_IndexStageAndHealth(t *testing.T) {
 	api, _ := newAPI(t)
-	spec.For(t, stage).CheckStagePages(api, 2, "/accounts/{id}/events", "/events?after=N")
+	spec.Guard(t, stage, "stage.go and internal/web (index page)", "GET /, /stage and /healthz describe the stage").CheckStagePages(api, 2, "/accounts/{id}/events", "/events?after=N")
 }

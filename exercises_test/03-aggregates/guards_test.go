@@ -8,7 +8,7 @@ import (
 )
 
 func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
-	c := spec.For(t, stage)
+	c := spec.Guard(t, stage, "http_requests.go, http_if_match.go, http_api.go and internal/web (decoding)", "bad input is a 4xx problem+json and writes nothing")
 	api, db := newAPI(t)
 	cases := spec.BadRequests(adaID)
 	// Malformed: not * and not a list of entity tags. A well-formed tag that does not
@@ -28,7 +28,7 @@ func TestGuard_BadInputIsRefusedAndWritesNothing(t *testing.T) {
 }
 
 func TestGuard_UnknownAccountsAre404(t *testing.T) {
-	c := spec.For(t, stage)
+	c := spec.Guard(t, stage, "http_api.go and http_events.go", "an unknown account is a 404")
 	api, _ := newAPI(t)
 	for _, path := range []string{"/accounts/" + adaID, "/accounts/" + adaID + "/events"} {
 		c.Doing("GET %s", path)
@@ -38,5 +38,5 @@ func TestGuard_UnknownAccountsAre404(t *testing.T) {
 
 func TestGuard_IndexStageAndHealth(t *testing.T) {
 	api, _ := newAPI(t)
-	spec.For(t, stage).CheckStagePages(api, 3, "If-Match")
+	spec.Guard(t, stage, "stage.go and internal/web (index page)", "GET /, /stage and /healthz describe the stage").CheckStagePages(api, 3, "If-Match")
 }

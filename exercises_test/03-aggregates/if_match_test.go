@@ -69,7 +69,7 @@ func Test3_4_IfMatchStarMatchesAnyExistingAccount(t *testing.T) {
 }
 
 func TestGuard_RetryPausesStayWithinTheirBounds(t *testing.T) {
-	c := spec.For(t, stage)
+	c := spec.Guard(t, stage, "command_handler.go (RetryPause)", "retry pauses are bounded and back off")
 	attempts := []int{math.MinInt, -1, 0}
 	for n := 1; n <= 100; n++ {
 		attempts = append(attempts, n)

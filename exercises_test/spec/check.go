@@ -48,6 +48,16 @@ func For(t testing.TB, stageSlug string) *Check {
 	return c
 }
 
+// Guard starts the checks of a guard test: behaviour the starter already has,
+// kept by the file keeper. A failure names the rule and the file, so a learner
+// whose change broke it knows where to look.
+func Guard(t testing.TB, stageSlug, keeper, rule string) *Check {
+	t.Helper()
+	c := For(t, stageSlug)
+	c.rule, c.keeper = rule, keeper
+	return c
+}
+
 // Doing says what the test is doing now; failures quote it.
 func (c *Check) Doing(format string, args ...any) {
 	c.doing = fmt.Sprintf(format, args...)
