@@ -11,7 +11,7 @@ import (
 
 // Test2_3_TheEventStoreKeepsItsContract: the promises of the event store (spec/store.go). Task 2.3 builds the store these promises hold for.
 func Test2_3_TheEventStoreKeepsItsContract(t *testing.T) {
-	spec.CheckStoreContract(t, stage, "eventstore.go and eventstore_append.go", storeContract)
+	spec.CheckStoreContract(t, stage, storeContract)
 }
 
 var storeContract = spec.StoreContract[bank.Event]{

@@ -11,7 +11,7 @@ import (
 
 // TestGuard_TheEventStoreKeepsItsContract: the promises of the event store (spec/store.go). Stage 2 built the store; every promise it made still holds.
 func TestGuard_TheEventStoreKeepsItsContract(t *testing.T) {
-	spec.CheckStoreContract(t, stage, "eventstore.go and eventstore_append.go", storeContract)
+	spec.CheckStoreContract(t, stage, storeContract)
 }
 
 var storeContract = spec.StoreContract[bank.Event]{

@@ -41,12 +41,14 @@ type Stored[E comparable] struct {
 }
 
 // CheckStoreContract runs each promise as a subtest of t, each on a fresh database.
-func CheckStoreContract[E comparable](t *testing.T, stageSlug, keeper string, sc StoreContract[E]) {
+// A broken promise names the file that keeps it: the store's files are the same
+// in every stage.
+func CheckStoreContract[E comparable](t *testing.T, stageSlug string, sc StoreContract[E]) {
 	t.Helper()
 	for _, promise := range storePromises[E]() {
 		t.Run(promise.name, func(t *testing.T) {
 			c := For(t, stageSlug)
-			c.rule, c.keeper = "the event store: "+promise.name, keeper
+			c.rule, c.keeper = "the event store: "+promise.name, promise.keeper
 			db := OpenDB(t)
 			store, err := sc.New(c.Ctx(), db)
 			c.NoError(err, "creating the event store")
@@ -80,13 +82,18 @@ func (s *storeUnderTest[E]) append(c *Check, expected int64, events ...E) []Stor
 }
 
 type storePromise[E comparable] struct {
-	name  string
-	check func(c *Check, s *storeUnderTest[E])
+	name, keeper string
+	check        func(c *Check, s *storeUnderTest[E])
 }
+
+const (
+	appendFile = "eventstore_append.go (Append)"
+	loadFile   = "eventstore.go (Load) and eventstore_append.go (Append)"
+)
 
 func storePromises[E comparable]() []storePromise[E] {
 	return []storePromise[E]{
-		{"appends number events after the expected version, and Load returns them in order", func(c *Check, s *storeUnderTest[E]) {
+		{"appends number events after the expected version, and Load returns them in order", loadFile, func(c *Check, s *storeUnderTest[E]) {
 			c.Doing("append AccountOpened at 0, then 3 deposits at 1")
 			s.append(c, 0, s.sc.Opened)
 			s.append(c, 1, s.sc.Deposited(1), s.sc.Deposited(2), s.sc.Deposited(3))
@@ -99,7 +106,7 @@ func storePromises[E comparable]() []storePromise[E] {
 			c.That(events[0].Event == s.sc.Opened && events[3].Event == s.sc.Deposited(3),
 				"the events in the order they were appended", fmt.Sprintf("%+v", events))
 		}},
-		{"refuses an expected version that is behind or ahead, and writes nothing", func(c *Check, s *storeUnderTest[E]) {
+		{"refuses an expected version that is behind or ahead, and writes nothing", appendFile, func(c *Check, s *storeUnderTest[E]) {
 			s.append(c, 0, s.sc.Opened)
 			for _, stale := range []int64{0, 2, 7} {
 				c.Doing("append at expected version %d to a stream at version 1", stale)
@@ -108,7 +115,7 @@ func storePromises[E comparable]() []storePromise[E] {
 			}
 			c.Equal(1, len(s.load(c)), "events in the stream after the refused appends")
 		}},
-		{"of concurrent appends at one version, exactly one wins", func(c *Check, s *storeUnderTest[E]) {
+		{"of concurrent appends at one version, exactly one wins", appendFile, func(c *Check, s *storeUnderTest[E]) {
 			c.Doing("10 appends at expected version 0, at the same moment")
 			var wg sync.WaitGroup
 			errs := make([]error, 10)
@@ -132,7 +139,7 @@ func storePromises[E comparable]() []storePromise[E] {
 			}
 			c.That(wins == 1 && conflicts == 9, "1 success and 9 ErrConcurrency", fmt.Sprintf("%d successes, %d conflicts: %v", wins, conflicts, errs))
 		}},
-		{"refuses an event its registry does not know, and an empty append, writing nothing", func(c *Check, s *storeUnderTest[E]) {
+		{"refuses an event its registry does not know, and an empty append, writing nothing", "eventstore_append.go (seal) and registry.go (Encode)", func(c *Check, s *storeUnderTest[E]) {
 			c.Doing("append [AccountOpened, an unregistered event]")
 			_, err := s.Append(c.Ctx(), contractStream, 0, s.sc.Opened, s.sc.Unregistered)
 			c.ErrorIs(err, s.sc.ErrUnknownEventType, "an error wrapping ErrUnknownEventType")
@@ -141,7 +148,7 @@ func storePromises[E comparable]() []storePromise[E] {
 			c.That(err != nil, "an error: an append of nothing is a bug in the caller", "no error")
 			c.Equal(0, len(s.load(c)), "events stored")
 		}},
-		{"an append is one transaction: all its events or none", func(c *Check, s *storeUnderTest[E]) {
+		{"an append is one transaction: all its events or none", appendFile, func(c *Check, s *storeUnderTest[E]) {
 			s.append(c, 0, s.sc.Opened)
 			execSetup(c, s.db, `CREATE TRIGGER fail_third BEFORE INSERT ON events WHEN NEW.version = 3
 				BEGIN SELECT RAISE(ABORT, 'injected failure'); END`)
@@ -150,7 +157,7 @@ func storePromises[E comparable]() []storePromise[E] {
 			c.That(err != nil, "an error", "no error")
 			c.Equal(1, len(s.load(c)), "events in the stream (the failed append left none of its events)")
 		}},
-		{"a commit that fails is an error, and keeps nothing", func(c *Check, s *storeUnderTest[E]) {
+		{"a commit that fails is an error, and keeps nothing", appendFile, func(c *Check, s *storeUnderTest[E]) {
 			// A deferred foreign key is checked at COMMIT: every append's commit fails.
 			execSetup(c, s.db, `PRAGMA foreign_keys = ON`)
 			execSetup(c, s.db, `CREATE TABLE parent (id TEXT PRIMARY KEY)`)
@@ -164,7 +171,7 @@ func storePromises[E comparable]() []storePromise[E] {
 			c.Doing("append again once commits work")
 			s.append(c, 0, s.sc.Opened)
 		}},
-		{"an append that cannot start or cannot read the stream fails, and is no conflict", func(c *Check, s *storeUnderTest[E]) {
+		{"an append that cannot start or cannot read the stream fails, and is no conflict", appendFile, func(c *Check, s *storeUnderTest[E]) {
 			s.append(c, 0, s.sc.Opened)
 			c.Doing("append with a context that is already cancelled")
 			cancelled, cancel := context.WithCancel(c.Ctx())
@@ -177,7 +184,7 @@ func storePromises[E comparable]() []storePromise[E] {
 			_, err = s.Append(c.Ctx(), contractStream, 1, s.sc.Deposited(1))
 			c.That(err != nil && !errors.Is(err, s.sc.ErrConcurrency), "an error that is not ErrConcurrency (an outage is no reason to retry)", fmt.Sprintf("%v", err))
 		}},
-		{"ReadAll pages through every stream in position order", func(c *Check, s *storeUnderTest[E]) {
+		{"ReadAll pages through every stream in position order", "eventstore.go (ReadAll)", func(c *Check, s *storeUnderTest[E]) {
 			s.append(c, 0, s.sc.Opened)
 			_, err := s.Append(c.Ctx(), "account-other", 0, s.sc.Opened)
 			c.NoError(err, "Append to a second stream")
