@@ -26,3 +26,12 @@ func startBank(t *testing.T) *spec.Bank {
 func Test1_2_TheBankKeepsItsRules(t *testing.T) {
 	spec.CheckRules(t, stage, startBank, keepers, spec.RulesUpTo(1))
 }
+
+// Test1_2_RandomRequestsNeverBreakTheBank: whatever a client sends, the answer
+// is below 500 and a refusal writes nothing.
+func Test1_2_RandomRequestsNeverBreakTheBank(t *testing.T) {
+	c := spec.For(t, stage)
+	for _, seed := range []uint64{1, 2, 3} {
+		c.CheckRandomRequests(startBank(t), seed, 300)
+	}
+}

@@ -44,3 +44,12 @@ func migrateLegacy(ctx context.Context, legacy *sql.DB, db *sqlitedb.DB, runID s
 	r, err := bank.MigrateLegacyAccounts(ctx, legacy, store, runID)
 	return spec.Migration{Migrated: r.Migrated, Skipped: r.Skipped, Changed: r.Changed}, err
 }
+
+// Test3_4_RandomRequestsNeverBreakTheBank: whatever a client sends, the answer
+// is below 500 and a refusal writes nothing.
+func Test3_4_RandomRequestsNeverBreakTheBank(t *testing.T) {
+	c := spec.For(t, stage)
+	for _, seed := range []uint64{1, 2, 3} {
+		c.CheckRandomRequests(startBank(t), seed, 300)
+	}
+}

@@ -1,0 +1,87 @@
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+)
+
+// CheckRandomRequests sends n requests made up from the API's own vocabulary,
+// mangled at random (methods, paths, ids, queries, bodies, headers), and requires
+// what every stage promises whatever it is sent: never a 5xx, and no write on a
+// 4xx. The seed makes a failure repeatable: the message names the request.
+func (c *Check) CheckRandomRequests(b *Bank, seed uint64, n int) {
+	c.t.Helper()
+	c.rule, c.keeper = "whatever a client sends: never a 5xx, and no write on a refusal", "the http_*.go files, and the command or query the request reached"
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	ids := []string{b.Open(c, ada("checking", 10000)), b.Open(c, ada("savings", 0)),
+		"0190c6a8-0000-7000-8000-000000000404", "not-a-uuid", "0190C6A8-7D3E-7A1B-9C2D-3E4F5A6B7C8D",
+		"%00", "..", strings.Repeat("9", 300), "", "0190c6a8-7d3e-7a1b-9c2d-3e4f5a6b7c8d/extra"}
+	for i := range n {
+		req := randomRequest(r, ids)
+		before := b.Rows(c)
+		c.Doing("random request %d of %d (seed %d): %s", i+1, n, seed, req.describe())
+		resp := b.Send(req.BadRequest)
+		c.That(resp.Status < 500, "an answer below 500: bad input is the client's problem, never the server's", resp.Describe())
+		if resp.Status >= 400 {
+			c.Equal(before, b.Rows(c), "rows in "+b.Table+" after a refused request (a refusal writes nothing)")
+		}
+	}
+}
+
+type randomReq struct{ BadRequest }
+
+func (q randomReq) describe() string {
+	body := q.Body
+	if len(body) > 120 {
+		body = body[:120] + "…"
+	}
+	return fmt.Sprintf("%s %s %q headers %q content-type %q", q.Method, q.Path, body, q.Headers, q.ContentType)
+}
+
+func pick[T any](r *rand.Rand, from ...T) T { return from[r.IntN(len(from))] }
+
+func randomRequest(r *rand.Rand, ids []string) randomReq {
+	id := pick(r, ids...)
+	path := pick(r, "/", "/stage", "/healthz", "/accounts", "/accounts/"+id, "/accounts/"+id+"/deposits",
+		"/accounts/"+id+"/withdrawals", "/accounts/"+id+"/close", "/accounts/"+id+"/events", "/events",
+		"/accounts/"+id+"/transactions", "/projections", "/accounts//deposits", "/nowhere/"+id)
+	if r.IntN(3) == 0 {
+		path += "?" + pick(r, "after", "limit", "owner", "min_position", "as_of", "x") + "=" +
+			pick(r, "0", "-1", "1", "1000", "1001", "9223372036854775808", "abc", "", "%FF", "1e3", "2026-01-01T00:00:00Z")
+	}
+	method := pick(r, http.MethodPost, http.MethodPost, http.MethodPost, http.MethodGet, http.MethodGet,
+		http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodHead, http.MethodOptions)
+	q := randomReq{BadRequest{Method: method, Path: path, Body: randomBody(r),
+		ContentType: pick(r, "application/json", "application/json", "application/json; charset=utf-8",
+			"application/problem+json", "text/plain", "", "application/json; charset=latin1", "multipart/form-data")}}
+	for range r.IntN(3) {
+		q.Headers = append(q.Headers, pick(r, "If-Match", "X-Correlation-ID", "X-User-ID", "Idempotency-Key"),
+			pick(r, `"1"`, `"2"`, `W/"1"`, "*", `"1", "2"`, "", " ", "a b", strings.Repeat("k", 300), "\u00e9t\u00e9", `"`, "1"))
+	}
+	return q
+}
+
+// randomBody is valid JSON of the API's fields with values of any type, or not JSON at all.
+func randomBody(r *rand.Rand) string {
+	switch r.IntN(6) {
+	case 0:
+		return pick(r, "", "{", "}", "[]", "null", "0", `"text"`, "{}{}", "\x00\x01", strings.Repeat("[", 2000))
+	case 1:
+		return string([]byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
+	}
+	fields := map[string]any{}
+	for range r.IntN(5) {
+		name := pick(r, "amount", "amount", "reference", "owner", "kind", "currency", "overdraft_limit", "to", "AMOUNT", "x")
+		fields[name] = pick[any](r, 0, 1, 5, -5, 2500, 10000000000, 10000000001, 1.5, "25", nil, true,
+			[]int{1}, map[string]int{"a": 1}, "Ada", "", "checking", "savings", "EUR", "eur", "XXX",
+			strings.Repeat("é", 141), "rent\u0007", "\tAda", float64(1<<62)*4)
+	}
+	data, err := json.Marshal(fields)
+	if err != nil {
+		return "{}"
+	}
+	return string(data)
+}
