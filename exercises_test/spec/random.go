@@ -54,7 +54,11 @@ func randomRequest(r *rand.Rand, ids []string) randomReq {
 	}
 	method := pick(r, http.MethodPost, http.MethodPost, http.MethodPost, http.MethodGet, http.MethodGet,
 		http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodHead, http.MethodOptions)
-	q := randomReq{BadRequest{Method: method, Path: path, Body: randomBody(r),
+	body := randomBody(r)
+	if r.IntN(2) == 0 { // half of them well-formed, so that commands run too
+		method, body = http.MethodPost, validBody(r, path)
+	}
+	q := randomReq{BadRequest{Method: method, Path: path, Body: body,
 		ContentType: pick(r, "application/json", "application/json", "application/json; charset=utf-8",
 			"application/problem+json", "text/plain", "", "application/json; charset=latin1", "multipart/form-data")}}
 	for range r.IntN(3) {
@@ -62,6 +66,19 @@ func randomRequest(r *rand.Rand, ids []string) randomReq {
 			pick(r, `"1"`, `"2"`, `W/"1"`, "*", `"1", "2"`, "", " ", "a b", strings.Repeat("k", 300), "\u00e9t\u00e9", `"`, "1"))
 	}
 	return q
+}
+
+// validBody is a well-formed body for the command at path (if any).
+func validBody(r *rand.Rand, path string) string {
+	switch {
+	case strings.HasSuffix(path, "/deposits"), strings.HasSuffix(path, "/withdrawals"):
+		return fmt.Sprintf(`{"amount":%d}`, pick(r, 1, 100, 2500, 10000, 10000000000))
+	case strings.HasSuffix(path, "/close"):
+		return pick(r, "", "{}")
+	case path == "/accounts":
+		return pick(r, `{"owner":"Grace","kind":"savings","currency":"GBP"}`, `{"owner":"Alan","kind":"checking","currency":"EUR","overdraft_limit":5000}`)
+	}
+	return ""
 }
 
 // randomBody is valid JSON of the API's fields with values of any type, or not JSON at all.
