@@ -36,10 +36,11 @@ func (e *ConcurrencyError) Unwrap() error { return ErrConcurrency }
 func (s *EventStore) Append(
 	ctx context.Context, streamID string, expectedVersion int64, meta Metadata, events ...Event,
 ) ([]Envelope, error) {
-	// TODO(2.3): Seal the events, then in ONE transaction compare the stream's version
-	//   with expectedVersion and insert them all.
+	// TODO(2.3): Seal the events, then in ONE transaction read the stream's version,
+	//   compare it with expectedVersion and insert them all.
 	// s.db.Write begins transactions IMMEDIATE: it holds the write lock from the first
 	// statement, so nobody can append between the version check and the inserts.
+	// s.streamVersion and s.insertEvent (below) run their SQL inside the transaction.
 	return nil, exercise.Todo("2.3")
 }
 
@@ -81,18 +82,54 @@ func (s *EventStore) seal(
 	return out, nil
 }
 
-// insertEvent writes one event and returns it with its global position. A clash
-// on UNIQUE(stream_id, version) is a concurrency conflict that got this far.
-func insertEvent(ctx context.Context, tx *sql.Tx, p pendingEvent) (Envelope, error) {
-	res, err := tx.ExecContext(ctx, `
+// appendStatements are the two statements of every append, prepared once when
+// the store opens. Preparing is SQLite parsing and planning the SQL; done again for
+// each append, it costs about as much as running the statement. tx.StmtContext
+// runs a prepared statement inside a transaction.
+type appendStatements struct {
+	version *sql.Stmt // the stream's version
+	insert  *sql.Stmt // one event
+}
+
+func prepareAppends(ctx context.Context, db *sql.DB) (appendStatements, error) {
+	version, err := db.PrepareContext(ctx, `
+		SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?`)
+	if err != nil {
+		return appendStatements{}, fmt.Errorf("prepare the version query: %w", err)
+	}
+	insert, err := db.PrepareContext(ctx, `
 		INSERT INTO events (event_id, stream_id, version, event_type,
 			schema_version, data, metadata, recorded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		version.Close()
+		return appendStatements{}, fmt.Errorf("prepare the insert: %w", err)
+	}
+	return appendStatements{version: version, insert: insert}, nil
+}
+
+// streamVersion reads inside tx the version of a stream's last event (0 for a
+// stream with no events yet).
+func (s *EventStore) streamVersion(ctx context.Context, tx *sql.Tx, streamID string) (int64, error) {
+	var version int64
+	err := tx.StmtContext(ctx, s.appends.version).QueryRowContext(ctx, streamID).Scan(&version)
+	return version, err
+}
+
+// insertEvent writes one event inside tx and returns it with its global position.
+// A clash on UNIQUE(stream_id, version) is a concurrency conflict that got past the
+// version check: the error says where the stream really is, read in the same
+// transaction. (If the stream is not that far, the clash was on event_id and the
+// database's own error says so.)
+func (s *EventStore) insertEvent(ctx context.Context, tx *sql.Tx, p pendingEvent) (Envelope, error) {
+	res, err := tx.StmtContext(ctx, s.appends.insert).ExecContext(ctx,
 		p.EventID, p.StreamID, p.Version, p.Type, p.SchemaVersion,
 		string(p.data), string(p.metadata), p.RecordedAt.Format(time.RFC3339Nano))
 	if sqlitedb.IsUniqueViolation(err) {
-		conflict := &ConcurrencyError{StreamID: p.StreamID, Expected: p.Version - 1, Actual: p.Version}
-		return Envelope{}, conflict
+		actual, readErr := s.streamVersion(ctx, tx, p.StreamID)
+		if readErr == nil && actual >= p.Version {
+			return Envelope{}, &ConcurrencyError{StreamID: p.StreamID, Expected: p.Version - 1, Actual: actual}
+		}
 	}
 	if err != nil {
 		return Envelope{}, err
