@@ -40,14 +40,14 @@ func (s *EventStore) Append(
 	//   compare it with expectedVersion and insert them all.
 	// s.db.Write begins transactions IMMEDIATE: it holds the write lock from the first
 	// statement, so nobody can append between the version check and the inserts.
-	// s.streamVersion and s.insertEvent (below) run their SQL inside the transaction.
+	// s.streamVersion and s.insertEvents (below) run their SQL inside the transaction.
 	return nil, exercise.Todo("2.3")
 }
 
-// pendingEvent is an envelope ready to insert, with its JSON already encoded.
+// pendingEvent is an envelope ready to insert, its columns already encoded.
 type pendingEvent struct {
 	Envelope
-	data, metadata []byte
+	data, metadata, recordedAt string
 }
 
 // seal wraps events in envelopes: ids, versions after expectedVersion, the time,
@@ -59,11 +59,12 @@ func (s *EventStore) seal(
 	if len(events) == 0 {
 		return nil, errors.New("append: no events")
 	}
-	metadata, err := json.Marshal(meta)
+	metaJSON, err := json.Marshal(meta)
 	if err != nil {
 		return nil, fmt.Errorf("append to %s: metadata: %w", streamID, err)
 	}
 	now := time.Now().UTC()
+	metadata, recordedAt := string(metaJSON), now.Format(time.RFC3339Nano) // the same for every event
 	out := make([]pendingEvent, len(events))
 	for i, e := range events {
 		name, schemaVersion, data, err := s.registry.Encode(e)
@@ -74,7 +75,7 @@ func (s *EventStore) seal(
 		if err != nil {
 			return nil, fmt.Errorf("append to %s: event id: %w", streamID, err)
 		}
-		out[i] = pendingEvent{data: data, metadata: metadata, Envelope: Envelope{
+		out[i] = pendingEvent{data: string(data), metadata: metadata, recordedAt: recordedAt, Envelope: Envelope{
 			EventID: id.String(), StreamID: streamID, Version: expectedVersion + int64(i) + 1,
 			Type: name, SchemaVersion: schemaVersion, RecordedAt: now, Metadata: meta, Event: e,
 		}}
@@ -116,25 +117,33 @@ func (s *EventStore) streamVersion(ctx context.Context, tx *sql.Tx, streamID str
 	return version, err
 }
 
-// insertEvent writes one event inside tx and returns it with its global position.
-// A clash on UNIQUE(stream_id, version) is a concurrency conflict that got past the
-// version check: the error says where the stream really is, read in the same
-// transaction. (If the stream is not that far, the clash was on event_id and the
+// insertEvents writes the events inside tx, in order, and returns them with their
+// global positions. It stops at the first error; the caller's rollback then
+// undoes the events already written.
+//
+// A clash on UNIQUE(stream_id, version) is a concurrency conflict that got past
+// the version check: the error says where the stream really is, read in the same
+// transaction. (If the stream is not that far, the clash was on event_id, and the
 // database's own error says so.)
-func (s *EventStore) insertEvent(ctx context.Context, tx *sql.Tx, p pendingEvent) (Envelope, error) {
-	res, err := tx.StmtContext(ctx, s.appends.insert).ExecContext(ctx,
-		p.EventID, p.StreamID, p.Version, p.Type, p.SchemaVersion,
-		string(p.data), string(p.metadata), p.RecordedAt.Format(time.RFC3339Nano))
-	if sqlitedb.IsUniqueViolation(err) {
-		actual, readErr := s.streamVersion(ctx, tx, p.StreamID)
-		if readErr == nil && actual >= p.Version {
-			return Envelope{}, &ConcurrencyError{StreamID: p.StreamID, Expected: p.Version - 1, Actual: actual}
+func (s *EventStore) insertEvents(ctx context.Context, tx *sql.Tx, pending []pendingEvent) ([]Envelope, error) {
+	insert := tx.StmtContext(ctx, s.appends.insert)
+	stored := make([]Envelope, len(pending))
+	for i, p := range pending {
+		res, err := insert.ExecContext(ctx, p.EventID, p.StreamID, p.Version, p.Type,
+			p.SchemaVersion, p.data, p.metadata, p.recordedAt)
+		if sqlitedb.IsUniqueViolation(err) {
+			actual, readErr := s.streamVersion(ctx, tx, p.StreamID)
+			if readErr == nil && actual >= p.Version {
+				return nil, &ConcurrencyError{StreamID: p.StreamID, Expected: pending[0].Version - 1, Actual: actual}
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		stored[i] = p.Envelope
+		if stored[i].Position, err = res.LastInsertId(); err != nil {
+			return nil, err
 		}
 	}
-	if err != nil {
-		return Envelope{}, err
-	}
-	e := p.Envelope
-	e.Position, err = res.LastInsertId()
-	return e, err
+	return stored, nil
 }
