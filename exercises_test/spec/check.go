@@ -87,7 +87,7 @@ func (c *Check) message(expected, got string) string {
 	var b strings.Builder
 	b.WriteString("\n" + c.title() + "\n")
 	if c.doing != "" {
-		fmt.Fprintf(&b, "  Doing:    %s\n", c.doing)
+		fmt.Fprintf(&b, "  Doing:    %s\n", indentRest(c.doing, 12))
 	}
 	fmt.Fprintf(&b, "  Expected: %s\n", indentRest(expected, 12))
 	fmt.Fprintf(&b, "  Got:      %s", indentRest(got+stuckHint(got), 12))
@@ -121,7 +121,7 @@ func (c *Check) notDone(todo *exercise.TodoError) string {
 		fmt.Fprintf(&b, "\n%s\n  Needs task %s first: its stub still returns the TODO error.\n", c.title(), todo.Task)
 	}
 	if c.doing != "" {
-		fmt.Fprintf(&b, "  Doing:    %s\n", c.doing)
+		fmt.Fprintf(&b, "  Doing:    %s\n", indentRest(c.doing, 12))
 	}
 	fmt.Fprintf(&b, "  Open:     %s (look for TODO(%s))\n  Hint:     make hint TASK=%s", todo.File, todo.Task, todo.Task)
 	return b.String()
