@@ -79,7 +79,8 @@ demo: $(KIT) ## the latest stage's solution with a seeded story, on 127.0.0.1:80
 slides: ## render the decks to HTML and PDF in slides/out (needs npm and chromium)
 	@bash tools/slides/render.sh
 
-bench: ## event store benchmarks beside a raw SQLite baseline, as ratios
+bench: ## event store benchmarks beside raw SQLite, as ratios with verdicts (BENCH_STRICT=1: a missed goal fails)
+	@test -d solutions/02-events || { echo "make bench measures solutions/02-events, which this copy of the kit does not have."; exit 1; }
 	go run ./tools/bench
 
 # --- the kit's self-check (CI runs this) ------------------------------------------
