@@ -25,7 +25,7 @@ import (
 // The store's two statements (solutions/02-events/eventstore_append.go, in
 // prepareAppends; TestByHandIssuesTheStoresSQL keeps these the same).
 const (
-	versionSQL = `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?`
+	versionSQL = `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = CAST(? AS TEXT)`
 	insertSQL  = `INSERT INTO events (event_id, stream_id, version, event_type,
 			schema_version, data, metadata, recorded_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`

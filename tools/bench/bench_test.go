@@ -9,21 +9,21 @@ import (
 
 // The same benchmarks for `go test -bench . ./tools/bench` (and benchstat).
 
-func BenchmarkStoreAppend1(b *testing.B)          { benches["store/seq/1"].run(b) }
-func BenchmarkByHandAppend1(b *testing.B)         { benches["hand/seq/1"].run(b) }
-func BenchmarkRawInsert1(b *testing.B)            { benches["raw/seq/1"].run(b) }
-func BenchmarkStoreAppend100(b *testing.B)        { benches["store/seq/100"].run(b) }
-func BenchmarkByHandAppend100(b *testing.B)       { benches["hand/seq/100"].run(b) }
-func BenchmarkRawInsert100(b *testing.B)          { benches["raw/seq/100"].run(b) }
-func BenchmarkStoreAppendScattered1(b *testing.B) { benches["store/scatter/1"].run(b) }
-func BenchmarkByHandScattered1(b *testing.B)      { benches["hand/scatter/1"].run(b) }
-func BenchmarkRawInsertScattered1(b *testing.B)   { benches["raw/scatter/1"].run(b) }
-func BenchmarkRawInsert100V4(b *testing.B)        { benches["raw/seq/100/v4"].run(b) }
-func BenchmarkRawInsert1Full(b *testing.B)        { benches["raw/seq/1/full"].run(b) }
-func BenchmarkStoreLoad1000(b *testing.B)         { benches["store/load"].run(b) }
-func BenchmarkRawLoad1000(b *testing.B)           { benches["raw/load"].run(b) }
-func BenchmarkStoreReadAll1000(b *testing.B)      { benches["store/readall"].run(b) }
-func BenchmarkRawReadAll1000(b *testing.B)        { benches["raw/readall"].run(b) }
+func BenchmarkStoreAppend1(b *testing.B)          { benchmark("store/seq/1").run(b) }
+func BenchmarkByHandAppend1(b *testing.B)         { benchmark("hand/seq/1").run(b) }
+func BenchmarkRawInsert1(b *testing.B)            { benchmark("raw/seq/1").run(b) }
+func BenchmarkStoreAppend100(b *testing.B)        { benchmark("store/seq/100").run(b) }
+func BenchmarkByHandAppend100(b *testing.B)       { benchmark("hand/seq/100").run(b) }
+func BenchmarkRawInsert100(b *testing.B)          { benchmark("raw/seq/100").run(b) }
+func BenchmarkStoreAppendScattered1(b *testing.B) { benchmark("store/scatter/1").run(b) }
+func BenchmarkByHandScattered1(b *testing.B)      { benchmark("hand/scatter/1").run(b) }
+func BenchmarkRawInsertScattered1(b *testing.B)   { benchmark("raw/scatter/1").run(b) }
+func BenchmarkRawInsert100V4(b *testing.B)        { benchmark("raw/seq/100/v4").run(b) }
+func BenchmarkRawInsert1Full(b *testing.B)        { benchmark("raw/seq/1/full").run(b) }
+func BenchmarkStoreLoad1000(b *testing.B)         { benchmark("store/load").run(b) }
+func BenchmarkRawLoad1000(b *testing.B)           { benchmark("raw/load").run(b) }
+func BenchmarkStoreReadAll1000(b *testing.B)      { benchmark("store/readall").run(b) }
+func BenchmarkRawReadAll1000(b *testing.B)        { benchmark("raw/readall").run(b) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -54,9 +54,26 @@ func TestEveryBenchmarkRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer flag.Set("test.benchtime", old)
-	for name, s := range benches {
-		if _, err := nsPerEvent(s); err != nil {
-			t.Errorf("%s: %v", name, err)
+	for _, b := range benches {
+		if _, err := nsPerEvent(b.bench); err != nil {
+			t.Errorf("%s: %v", b.name, err)
+		}
+	}
+}
+
+func TestEveryComparisonNamesABenchmark(t *testing.T) {
+	for _, s := range sections {
+		for _, p := range s.pairs {
+			for _, name := range []string{p.first, p.second} {
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							t.Errorf("%s: %v", p.name, r)
+						}
+					}()
+					benchmark(name)
+				}()
+			}
 		}
 	}
 }

@@ -29,24 +29,39 @@ type bench struct {
 	events int
 }
 
-// The benchmarks, by name. Each is measured once per round, whichever
-// comparisons use it.
-var benches = map[string]bench{
-	"store/seq/1":     {benchStore(sequential, 1), 1},
-	"hand/seq/1":      {benchByHand(sequential, 1), 1},
-	"raw/seq/1":       {benchRaw(sequential, 1, newV7, "NORMAL"), 1},
-	"store/seq/100":   {benchStore(sequential, 100), 100},
-	"hand/seq/100":    {benchByHand(sequential, 100), 100},
-	"raw/seq/100":     {benchRaw(sequential, 100, newV7, "NORMAL"), 100},
-	"store/scatter/1": {benchStore(scattered, 1), 1},
-	"hand/scatter/1":  {benchByHand(scattered, 1), 1},
-	"raw/scatter/1":   {benchRaw(scattered, 1, newV7, "NORMAL"), 1},
-	"store/load":      {benchLoad(1000), 1000},
-	"raw/load":        {benchRawLoad(1000), 1000},
-	"store/readall":   {benchReadAll(1000), 1000},
-	"raw/readall":     {benchRawReadAll(1000), 1000},
-	"raw/seq/100/v4":  {benchRaw(sequential, 100, newV4, "NORMAL"), 100},
-	"raw/seq/1/full":  {benchRaw(sequential, 1, newV7, "FULL"), 1},
+// The benchmarks, by name, in the order each round measures them: the sides of
+// a comparison one after the other, so that they see the same machine.
+var benches = []named{
+	{"store/seq/1", bench{benchStore(sequential, 1), 1}},
+	{"hand/seq/1", bench{benchByHand(sequential, 1), 1}},
+	{"raw/seq/1", bench{benchRaw(sequential, 1, newV7, "NORMAL"), 1}},
+	{"store/seq/100", bench{benchStore(sequential, 100), 100}},
+	{"hand/seq/100", bench{benchByHand(sequential, 100), 100}},
+	{"raw/seq/100", bench{benchRaw(sequential, 100, newV7, "NORMAL"), 100}},
+	{"store/scatter/1", bench{benchStore(scattered, 1), 1}},
+	{"hand/scatter/1", bench{benchByHand(scattered, 1), 1}},
+	{"raw/scatter/1", bench{benchRaw(scattered, 1, newV7, "NORMAL"), 1}},
+	{"store/load", bench{benchLoad(1000), 1000}},
+	{"raw/load", bench{benchRawLoad(1000), 1000}},
+	{"store/readall", bench{benchReadAll(1000), 1000}},
+	{"raw/readall", bench{benchRawReadAll(1000), 1000}},
+	{"raw/seq/100/v4", bench{benchRaw(sequential, 100, newV4, "NORMAL"), 100}},
+	{"raw/seq/1/full", bench{benchRaw(sequential, 1, newV7, "FULL"), 1}},
+}
+
+type named struct {
+	name string
+	bench
+}
+
+// benchmark returns the benchmark called name.
+func benchmark(name string) bench {
+	for _, b := range benches {
+		if b.name == name {
+			return b.bench
+		}
+	}
+	panic("bench: no benchmark " + name)
 }
 
 // pair compares two benchmarks, per event: first is the store (or the variation
@@ -110,8 +125,8 @@ var sections = []struct {
 
 func main() {
 	testing.Init()
-	rounds := flag.Int("rounds", 3, "measure every benchmark this many times, interleaved, and keep the fastest")
-	_ = flag.Set("test.benchtime", "400ms")
+	rounds := flag.Int("rounds", 6, "measure every benchmark this many times, interleaved, and keep the fastest")
+	_ = flag.Set("test.benchtime", "200ms")
 	flag.Parse()
 	strict := os.Getenv("BENCH_STRICT") == "1"
 
@@ -149,31 +164,18 @@ func main() {
 // and keeps each one's fastest time per event: a disk flush or a busy core slows
 // a round down, nothing speeds one up.
 func measureAll(rounds int) map[string]float64 {
-	names := make([]string, 0, len(benches))
-	for _, s := range sections {
-		for _, p := range s.pairs {
-			for _, name := range []string{p.first, p.second} {
-				if _, ok := benches[name]; !ok {
-					panic("bench: no benchmark " + name)
-				}
-				if !contains(names, name) {
-					names = append(names, name)
-				}
-			}
-		}
-	}
 	best := map[string]float64{}
 	for round := range max(rounds, 1) {
 		progress("measuring: round %d of %d ", round+1, max(rounds, 1))
-		for _, name := range names {
-			t, err := nsPerEvent(benches[name])
+		for _, b := range benches {
+			t, err := nsPerEvent(b.bench)
 			if err != nil {
-				fmt.Fprintf(os.Stderr, "\nbench %s: %v\n", name, err)
+				fmt.Fprintf(os.Stderr, "\nbench %s: %v\n", b.name, err)
 				removeHistory()
 				os.Exit(2) // broken, not slow: a failure whatever BENCH_STRICT says
 			}
-			if best[name] == 0 || t < best[name] {
-				best[name] = t
+			if best[b.name] == 0 || t < best[b.name] {
+				best[b.name] = t
 			}
 		}
 	}
@@ -187,15 +189,6 @@ func progress(format string, args ...any) {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "\r\033[K"+format, args...)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // report prints a table of pairs and returns how many goals they missed.
