@@ -117,9 +117,10 @@ type appendStatements struct {
 
 func prepareAppends(ctx context.Context, db *sql.DB) (appendStatements, error) {
 	// CAST(? AS TEXT), not a bare ?: SQLite's planner marks a bare parameter in this
-	// MAX() query as one whose value may change the plan, and then plans the
-	// statement again each time the driver binds a new stream id, which costs more
-	// than the lookup itself (make bench shows it). The stream id is text either way.
+	// MAX() query as one whose value may change the plan, the driver clears the
+	// bindings before every use, and SQLite then plans the statement again each
+	// time, which costs more than the lookup itself (make bench shows it). The
+	// stream id is text either way.
 	version, err := db.PrepareContext(ctx, `
 		SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = CAST(? AS TEXT)`)
 	if err != nil {
