@@ -57,45 +57,45 @@ var (
 	}()
 )
 
-func benchStore(w workload, size int) func(*testing.B) {
-	return func(b *testing.B) {
+// storeAppends appends size deposits per operation with EventStore.Append.
+func storeAppends(w workload, size int) side {
+	return func(b *testing.B) func() error {
 		ctx := context.Background()
 		store, err := bank.NewEventStore(ctx, w.open(b, "NORMAL"), bank.NewRegistry())
 		if err != nil {
 			fatal(b, err)
 		}
-		batch := deposits(size)
-		b.ResetTimer()
-		for stream, version := range w.plan(b.N, size) {
-			if _, err := store.Append(ctx, stream, version, meta, batch...); err != nil {
-				fatal(b, err)
-			}
+		batch, next := deposits(size), w.appends(size)
+		return func() error {
+			stream, version := next()
+			_, err := store.Append(ctx, stream, version, meta, batch...)
+			return err
 		}
 	}
 }
 
-func benchByHand(w workload, size int) func(*testing.B) {
-	return func(b *testing.B) {
+// byHandAppends does per operation what Append does, by hand.
+func byHandAppends(w workload, size int) side {
+	return func(b *testing.B) func() error {
 		db := w.open(b, "NORMAL")
 		version, insert := prepare(b, db, versionSQL), prepare(b, db, insertSQL)
-		b.ResetTimer()
-		for stream, expected := range w.plan(b.N, size) {
-			if err := appendByHand(db, version, insert, stream, expected, size); err != nil {
-				fatal(b, err)
-			}
+		next := w.appends(size)
+		return func() error {
+			stream, expected := next()
+			return appendByHand(db, version, insert, stream, expected, size)
 		}
 	}
 }
 
-func benchRaw(w workload, size int, newID func() string, synchronous string) func(*testing.B) {
-	return func(b *testing.B) {
+// rawInserts inserts size events per operation in one transaction.
+func rawInserts(w workload, size int, newID func() string, synchronous string) side {
+	return func(b *testing.B) func() error {
 		db := w.open(b, synchronous)
 		insert := prepare(b, db, insertSQL)
-		b.ResetTimer()
-		for stream, version := range w.plan(b.N, size) {
-			if err := insertBatch(db, insert, newID, stream, version, size); err != nil {
-				fatal(b, err)
-			}
+		next := w.appends(size)
+		return func() error {
+			stream, version := next()
+			return insertBatch(db, insert, newID, stream, version, size)
 		}
 	}
 }

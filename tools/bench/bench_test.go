@@ -7,19 +7,20 @@ import (
 	"testing"
 )
 
-// The same benchmarks for `go test -bench . ./tools/bench` (and benchstat).
+// The same benchmarks, one side at a time, for `go test -bench . ./tools/bench`
+// (and benchstat).
 
 func BenchmarkStoreAppend1(b *testing.B)          { benchmark("store/seq/1").run(b) }
 func BenchmarkByHandAppend1(b *testing.B)         { benchmark("hand/seq/1").run(b) }
 func BenchmarkRawInsert1(b *testing.B)            { benchmark("raw/seq/1").run(b) }
+func BenchmarkRawInsert1Full(b *testing.B)        { benchmark("raw/seq/1/full").run(b) }
 func BenchmarkStoreAppend100(b *testing.B)        { benchmark("store/seq/100").run(b) }
 func BenchmarkByHandAppend100(b *testing.B)       { benchmark("hand/seq/100").run(b) }
 func BenchmarkRawInsert100(b *testing.B)          { benchmark("raw/seq/100").run(b) }
+func BenchmarkRawInsert100V4(b *testing.B)        { benchmark("raw/seq/100/v4").run(b) }
 func BenchmarkStoreAppendScattered1(b *testing.B) { benchmark("store/scatter/1").run(b) }
 func BenchmarkByHandScattered1(b *testing.B)      { benchmark("hand/scatter/1").run(b) }
 func BenchmarkRawInsertScattered1(b *testing.B)   { benchmark("raw/scatter/1").run(b) }
-func BenchmarkRawInsert100V4(b *testing.B)        { benchmark("raw/seq/100/v4").run(b) }
-func BenchmarkRawInsert1Full(b *testing.B)        { benchmark("raw/seq/1/full").run(b) }
 func BenchmarkStoreLoad1000(b *testing.B)         { benchmark("store/load").run(b) }
 func BenchmarkRawLoad1000(b *testing.B)           { benchmark("raw/load").run(b) }
 func BenchmarkStoreReadAll1000(b *testing.B)      { benchmark("store/readall").run(b) }
@@ -41,23 +42,39 @@ func TestByHandIssuesTheStoresSQL(t *testing.T) {
 	store := strings.Join(strings.Fields(string(src)), " ")
 	for _, query := range []string{versionSQL, insertSQL} {
 		if !strings.Contains(store, strings.Join(strings.Fields(query), " ")) {
-			t.Errorf("solutions/02-events/eventstore_append.go no longer prepares\n%s\nUpdate the by-hand side (tools/bench/append.go) to what the store does.", query)
+			t.Errorf("solutions/02-events/eventstore_append.go no longer prepares\n%s\nMake the by-hand side (tools/bench/append.go) do what the store does.", query)
 		}
 	}
 }
 
-// Every benchmark runs (a few operations each), so that a broken one fails
-// `make test` instead of a presenter's `make bench`.
-func TestEveryBenchmarkRuns(t *testing.T) {
+// Every group runs (a few operations of each side), so that a broken benchmark
+// fails `make test` instead of a presenter's `make bench`.
+func TestEveryGroupRuns(t *testing.T) {
 	old := flag.Lookup("test.benchtime").Value.String()
 	if err := flag.Set("test.benchtime", "3x"); err != nil {
 		t.Fatal(err)
 	}
 	defer flag.Set("test.benchtime", old)
-	for _, b := range benches {
-		if _, err := nsPerEvent(b.bench); err != nil {
-			t.Errorf("%s: %v", b.name, err)
+	for _, g := range groups {
+		if _, err := measure(g); err != nil {
+			t.Error(err)
 		}
+	}
+}
+
+// A broken side is reported with its reason, not as a time of zero.
+func TestAFailingSideIsReported(t *testing.T) {
+	old := flag.Lookup("test.benchtime").Value.String()
+	if err := flag.Set("test.benchtime", "3x"); err != nil {
+		t.Fatal(err)
+	}
+	defer flag.Set("test.benchtime", old)
+	wrong := workload{name: "wrong versions", open: sequential.open, appends: func(size int) func() (string, int64) {
+		return func() (string, int64) { return "account-x", 7 }
+	}}
+	_, err := measure([]bench{{"store/wrong", storeAppends(wrong, 1), 1}})
+	if err == nil || !strings.Contains(err.Error(), "store/wrong") || !strings.Contains(err.Error(), "concurrency") {
+		t.Errorf("measure of a side whose appends fail: %v", err)
 	}
 }
 

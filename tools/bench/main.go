@@ -2,7 +2,7 @@
 // stage uses) beside SQLite doing the same work with the same schema and pragmas,
 // in the same process, and prints the ratios with a verdict for each goal.
 // `make bench` runs it; `go test -bench . ./tools/bench` runs the same benchmarks
-// for benchstat.
+// one by one, for benchstat.
 //
 // Read the ratios, not the absolute numbers: those depend on the laptop. A missed
 // goal is reported, not failed: a presenter's laptop on battery is not a bug.
@@ -16,49 +16,67 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"strings"
 	"testing"
 	"text/tabwriter"
+	"time"
 )
 
-// bench is one benchmark and how many events one of its operations handles.
+// A side is one way of doing some work. Set up on a fresh database, it returns
+// a function that does one operation: one append, one load, one page.
+type side func(b *testing.B) (op func() error)
+
+// bench is a side and how many events one of its operations handles.
 type bench struct {
-	run    func(*testing.B)
+	name   string
+	side   side
 	events int
 }
 
-// The benchmarks, by name, in the order each round measures them: the sides of
-// a comparison one after the other, so that they see the same machine.
-var benches = []named{
-	{"store/seq/1", bench{benchStore(sequential, 1), 1}},
-	{"hand/seq/1", bench{benchByHand(sequential, 1), 1}},
-	{"raw/seq/1", bench{benchRaw(sequential, 1, newV7, "NORMAL"), 1}},
-	{"store/seq/100", bench{benchStore(sequential, 100), 100}},
-	{"hand/seq/100", bench{benchByHand(sequential, 100), 100}},
-	{"raw/seq/100", bench{benchRaw(sequential, 100, newV7, "NORMAL"), 100}},
-	{"store/scatter/1", bench{benchStore(scattered, 1), 1}},
-	{"hand/scatter/1", bench{benchByHand(scattered, 1), 1}},
-	{"raw/scatter/1", bench{benchRaw(scattered, 1, newV7, "NORMAL"), 1}},
-	{"store/load", bench{benchLoad(1000), 1000}},
-	{"raw/load", bench{benchRawLoad(1000), 1000}},
-	{"store/readall", bench{benchReadAll(1000), 1000}},
-	{"raw/readall", bench{benchRawReadAll(1000), 1000}},
-	{"raw/seq/100/v4", bench{benchRaw(sequential, 100, newV4, "NORMAL"), 100}},
-	{"raw/seq/1/full", bench{benchRaw(sequential, 1, newV7, "FULL"), 1}},
-}
-
-type named struct {
-	name string
-	bench
+// The benchmarks in groups. A group is measured together, one operation of each
+// side in turn, so that its sides see the same machine: a busy moment, a disk
+// flush, another program compiling, slows them alike instead of one of them.
+var groups = [][]bench{
+	{
+		{"store/seq/1", storeAppends(sequential, 1), 1},
+		{"hand/seq/1", byHandAppends(sequential, 1), 1},
+		{"raw/seq/1", rawInserts(sequential, 1, newV7, "NORMAL"), 1},
+	},
+	{ // alone: a sync on every commit slows whatever writes next
+		{"raw/seq/1/full", rawInserts(sequential, 1, newV7, "FULL"), 1},
+		{"raw/seq/1/normal", rawInserts(sequential, 1, newV7, "NORMAL"), 1},
+	},
+	{
+		{"store/seq/100", storeAppends(sequential, 100), 100},
+		{"hand/seq/100", byHandAppends(sequential, 100), 100},
+		{"raw/seq/100", rawInserts(sequential, 100, newV7, "NORMAL"), 100},
+		{"raw/seq/100/v4", rawInserts(sequential, 100, newV4, "NORMAL"), 100},
+	},
+	{
+		{"store/scatter/1", storeAppends(scattered, 1), 1},
+		{"hand/scatter/1", byHandAppends(scattered, 1), 1},
+		{"raw/scatter/1", rawInserts(scattered, 1, newV7, "NORMAL"), 1},
+	},
+	{
+		{"store/load", storeLoads(1000), 1000},
+		{"raw/load", rawLoads(1000), 1000},
+	},
+	{
+		{"store/readall", storeReadsAll(1000), 1000},
+		{"raw/readall", rawReadsAll(1000), 1000},
+	},
 }
 
 // benchmark returns the benchmark called name.
 func benchmark(name string) bench {
-	for _, b := range benches {
-		if b.name == name {
-			return b.bench
+	for _, g := range groups {
+		for _, b := range g {
+			if b.name == name {
+				return b
+			}
 		}
 	}
 	panic("bench: no benchmark " + name)
@@ -117,7 +135,7 @@ var sections = []struct {
 	}},
 	{"what the numbers teach (raw inserts)", []pair{
 		{"random v4 event ids / UUIDv7 (100 per txn)", "raw/seq/100/v4", "raw/seq/100", goal{}},
-		{"synchronous FULL / NORMAL (1 per txn)", "raw/seq/1/full", "raw/seq/1", goal{}},
+		{"synchronous FULL / NORMAL (1 per txn)", "raw/seq/1/full", "raw/seq/1/normal", goal{}},
 		{"1 per txn / 100 per txn", "raw/seq/1", "raw/seq/100", goal{}},
 		{scattered.name + " / " + sequential.name + " (1 per txn)", "raw/scatter/1", "raw/seq/1", goal{}},
 	}},
@@ -125,14 +143,14 @@ var sections = []struct {
 
 func main() {
 	testing.Init()
-	rounds := flag.Int("rounds", 6, "measure every benchmark this many times, interleaved, and keep the fastest")
-	_ = flag.Set("test.benchtime", "200ms")
+	rounds := flag.Int("rounds", 3, "measure every group this many times and keep each benchmark's fastest")
+	_ = flag.Set("test.benchtime", "1s") // per group: each side gets its share
 	flag.Parse()
 	strict := os.Getenv("BENCH_STRICT") == "1"
 
 	fmt.Println("Event store (solutions/02-events) beside SQLite doing the same work: same schema,")
 	fmt.Println("same pragmas, same process, same workload. Times are per event.")
-	fmt.Printf("Machine: %d CPUs%s. Other work on it slows some rounds; each number is the fastest of %d.\n",
+	fmt.Printf("Machine: %d CPUs%s. Each number is the fastest of %d rounds.\n",
 		runtime.NumCPU(), loadAverage(), max(*rounds, 1))
 	fmt.Println()
 	best := measureAll(*rounds)
@@ -160,22 +178,24 @@ func main() {
 	}
 }
 
-// measureAll runs every benchmark once per round, in the same order each round,
-// and keeps each one's fastest time per event: a disk flush or a busy core slows
-// a round down, nothing speeds one up.
+// measureAll measures every group once per round and keeps each benchmark's
+// fastest time per event: a disk flush or a busy core slows a round down,
+// nothing speeds one up.
 func measureAll(rounds int) map[string]float64 {
 	best := map[string]float64{}
 	for round := range max(rounds, 1) {
-		progress("measuring: round %d of %d ", round+1, max(rounds, 1))
-		for _, b := range benches {
-			t, err := nsPerEvent(b.bench)
+		for i, g := range groups {
+			progress("measuring: round %d of %d, group %d of %d ", round+1, max(rounds, 1), i+1, len(groups))
+			times, err := measure(g)
 			if err != nil {
-				fmt.Fprintf(os.Stderr, "\nbench %s: %v\n", b.name, err)
+				fmt.Fprintf(os.Stderr, "\nbench: %v\n", err)
 				removeHistory()
 				os.Exit(2) // broken, not slow: a failure whatever BENCH_STRICT says
 			}
-			if best[b.name] == 0 || t < best[b.name] {
-				best[b.name] = t
+			for j, b := range g {
+				if best[b.name] == 0 || times[j] < best[b.name] {
+					best[b.name] = times[j]
+				}
 			}
 		}
 	}
@@ -183,13 +203,67 @@ func measureAll(rounds int) map[string]float64 {
 	return best
 }
 
-// progress overwrites one line on a terminal with the message (nothing elsewhere).
-func progress(format string, args ...any) {
-	if info, err := os.Stderr.Stat(); err != nil || info.Mode()&os.ModeCharDevice == 0 {
-		return
+// measure runs a group's sides in turn, one operation each, and returns each
+// side's time per event. The order changes every time: an operation right after
+// another one's commit can pay for it.
+func measure(g []bench) ([]float64, error) {
+	spent := make([]time.Duration, len(g))
+	var n int
+	var failure error
+	setupFailure = nil
+	result := testing.Benchmark(func(b *testing.B) {
+		ops := make([]func() error, len(g))
+		for j, s := range g {
+			ops[j] = s.side(b)
+		}
+		clear(spent)
+		n = b.N
+		b.ResetTimer()
+		order := rand.New(rand.NewPCG(1, 2))
+		for range b.N {
+			for _, j := range order.Perm(len(ops)) { // a new order each time: no side always follows the same one
+				start := time.Now()
+				err := ops[j]()
+				spent[j] += time.Since(start)
+				if err != nil {
+					failure = fmt.Errorf("%s: %w", g[j].name, err)
+					b.FailNow()
+				}
+			}
+		}
+	})
+	if failure == nil {
+		failure = setupFailure
 	}
-	fmt.Fprintf(os.Stderr, "\r\033[K"+format, args...)
+	if failure != nil || result.N == 0 {
+		return nil, fmt.Errorf("the group of %s failed: %v", g[0].name, failure)
+	}
+	times := make([]float64, len(g))
+	for j, s := range g {
+		times[j] = float64(spent[j].Nanoseconds()) / float64(n*s.events)
+	}
+	return times, nil
 }
+
+// run turns a side into a benchmark of its own, for `go test -bench`.
+func (s bench) run(b *testing.B) {
+	op := s.side(b)
+	b.ResetTimer()
+	for range b.N {
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// fatal stops a benchmark during set-up. testing.Benchmark discards a failed
+// benchmark's log, so the reason is kept for measure to print.
+func fatal(b *testing.B, err error) {
+	setupFailure = err
+	b.Fatal(err)
+}
+
+var setupFailure error
 
 // report prints a table of pairs and returns how many goals they missed.
 func report(title string, pairs []pair, best map[string]float64) int {
@@ -213,32 +287,12 @@ func report(title string, pairs []pair, best map[string]float64) int {
 	return missed
 }
 
-// nsPerEvent runs one benchmark and returns its time per event.
-func nsPerEvent(s bench) (float64, error) {
-	failure = ""
-	failed := false
-	r := testing.Benchmark(func(b *testing.B) {
-		defer func() { failed = failed || b.Failed() }()
-		s.run(b)
-	})
-	if failed || r.N == 0 {
-		return 0, fmt.Errorf("the benchmark failed: %s", failure)
+// progress overwrites one line on a terminal with the message (nothing elsewhere).
+func progress(format string, args ...any) {
+	if info, err := os.Stderr.Stat(); err != nil || info.Mode()&os.ModeCharDevice == 0 {
+		return
 	}
-	return float64(r.T.Nanoseconds()) / float64(r.N*s.events), nil
-}
-
-// failure is why the last benchmark failed: testing.Benchmark discards the log
-// of a failed benchmark, so fatal and fatalf keep the reason here too.
-var failure string
-
-func fatal(b *testing.B, args ...any) {
-	failure = fmt.Sprint(args...)
-	b.Fatal(args...)
-}
-
-func fatalf(b *testing.B, format string, args ...any) {
-	failure = fmt.Sprintf(format, args...)
-	b.Fatalf(format, args...)
+	fmt.Fprintf(os.Stderr, "\r\033[K"+format, args...)
 }
 
 // loadAverage is ", load average 0.52 0.40 0.31" where the system tells it (Linux).

@@ -41,37 +41,43 @@ func openStore(b *testing.B) (*bank.EventStore, *sqlitedb.DB) {
 	return store, db
 }
 
-func benchLoad(n int) func(*testing.B) {
-	return func(b *testing.B) {
+// storeLoads loads a stream of n events per operation.
+func storeLoads(n int) side {
+	return func(b *testing.B) func() error {
 		store, db := openStore(b)
 		fill(b, db, "account-bench", n)
-		b.ResetTimer()
-		for range b.N {
+		return func() error {
 			events, err := store.Load(context.Background(), "account-bench")
-			if err != nil || len(events) != n {
-				fatalf(b, "load: %d events, %v", len(events), err)
-			}
+			return expect(n, len(events), err)
 		}
 	}
 }
 
-// benchReadAll reads the global log one page per op, cycling through 10 pages.
-func benchReadAll(page int) func(*testing.B) {
-	return func(b *testing.B) {
+// storeReadsAll reads one page of the global log per operation, cycling through 10 pages.
+func storeReadsAll(page int) side {
+	return func(b *testing.B) func() error {
 		store, db := openStore(b)
 		for s := range 10 {
 			fill(b, db, fmt.Sprintf("account-%d", s), page)
 		}
-		b.ResetTimer()
 		after := int64(0)
-		for range b.N {
+		return func() error {
 			events, err := store.ReadAll(context.Background(), after, page)
-			if err != nil || len(events) != page {
-				fatalf(b, "read all after %d: %d events, %v", after, len(events), err)
+			if err := expect(page, len(events), err); err != nil {
+				return err
 			}
 			after = events[len(events)-1].Position % int64(10*page)
+			return nil
 		}
 	}
+}
+
+// expect is err, or an error if got events are not the n wanted.
+func expect(n, got int, err error) error {
+	if err == nil && got != n {
+		err = fmt.Errorf("read %d events, want %d", got, n)
+	}
+	return err
 }
 
 // rawEvent is what a hand-written reader decodes: the same columns and JSON.
@@ -114,34 +120,33 @@ func scanRaw(db *sqlitedb.DB, query string, args ...any) ([]rawEvent, error) {
 
 const rawSelect = `SELECT global_position, event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at FROM events`
 
-func benchRawLoad(n int) func(*testing.B) {
-	return func(b *testing.B) {
+// rawLoads reads and decodes a stream of n events per operation, by hand.
+func rawLoads(n int) side {
+	return func(b *testing.B) func() error {
 		db := openEmpty(b, "NORMAL")
 		fill(b, db, "account-bench", n)
-		b.ResetTimer()
-		for range b.N {
+		return func() error {
 			events, err := scanRaw(db, rawSelect+` WHERE stream_id = ? ORDER BY version`, "account-bench")
-			if err != nil || len(events) != n {
-				fatalf(b, "raw load: %d events, %v", len(events), err)
-			}
+			return expect(n, len(events), err)
 		}
 	}
 }
 
-func benchRawReadAll(page int) func(*testing.B) {
-	return func(b *testing.B) {
+// rawReadsAll reads and decodes one page of the global log per operation, by hand.
+func rawReadsAll(page int) side {
+	return func(b *testing.B) func() error {
 		db := openEmpty(b, "NORMAL")
 		for s := range 10 {
 			fill(b, db, fmt.Sprintf("account-%d", s), page)
 		}
-		b.ResetTimer()
 		after := int64(0)
-		for range b.N {
+		return func() error {
 			events, err := scanRaw(db, rawSelect+` WHERE global_position > ? ORDER BY global_position LIMIT ?`, after, page)
-			if err != nil || len(events) != page {
-				fatalf(b, "raw read all after %d: %d events, %v", after, len(events), err)
+			if err := expect(page, len(events), err); err != nil {
+				return err
 			}
 			after = events[len(events)-1].position % int64(10*page)
+			return nil
 		}
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"iter"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -15,16 +14,17 @@ import (
 	"github.com/google/uuid"
 )
 
-// A workload says where the appends of one benchmark run go: which stream, at
-// which expected version. Every side of a comparison replays the same workload on
-// the same starting database, so the only difference between two sides is the
-// code that appends.
+// A workload says where the appends of a benchmark go: which stream, at which
+// expected version. Every side of a comparison replays the same workload on the
+// same starting database, so the only difference between two sides is the code
+// that appends.
 type workload struct {
 	name string
 	// open returns a fresh database with the workload's history, removed when b ends.
 	open func(b *testing.B, synchronous string) *sqlitedb.DB
-	// plan yields n appends of size events each: the stream and its expected version.
-	plan func(n, size int) iter.Seq2[string, int64]
+	// appends returns the workload's appends of size events, one per call: the
+	// stream and its expected version.
+	appends func(size int) func() (stream string, version int64)
 }
 
 // streamLength is where the sequential workload starts the next stream.
@@ -35,19 +35,15 @@ const streamLength = 1000
 var sequential = workload{
 	name: "sequential streams",
 	open: openEmpty,
-	plan: func(n, size int) iter.Seq2[string, int64] {
-		return func(yield func(string, int64) bool) {
-			var stream string
-			var version int64
-			for range n {
-				if stream == "" || version >= streamLength {
-					stream, version = newStreamID(), 0
-				}
-				if !yield(stream, version) {
-					return
-				}
-				version += int64(size)
+	appends: func(size int) func() (string, int64) {
+		var stream string
+		var version int64
+		return func() (string, int64) {
+			if stream == "" || version >= streamLength {
+				stream, version = newStreamID(), 0
 			}
+			version += int64(size)
+			return stream, version - int64(size)
 		}
 	},
 }
@@ -64,21 +60,17 @@ const (
 var scattered = workload{
 	name: "5,000 streams in random order", // historyStreams
 	open: openWithHistory,
-	plan: func(n, size int) iter.Seq2[string, int64] {
-		return func(yield func(string, int64) bool) {
-			streams := history().streams
-			versions := make([]int64, len(streams))
-			for i := range versions {
-				versions[i] = historyLength
-			}
-			random := rand.New(rand.NewPCG(1, 2)) // the same order for every side
-			for range n {
-				i := random.IntN(len(streams))
-				if !yield(streams[i], versions[i]) {
-					return
-				}
-				versions[i] += int64(size)
-			}
+	appends: func(size int) func() (string, int64) {
+		streams := history().streams
+		versions := make([]int64, len(streams))
+		for i := range versions {
+			versions[i] = historyLength
+		}
+		random := rand.New(rand.NewPCG(1, 2)) // the same order for every side
+		return func() (string, int64) {
+			i := random.IntN(len(streams))
+			versions[i] += int64(size)
+			return streams[i], versions[i] - int64(size)
 		}
 	},
 }
