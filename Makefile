@@ -86,7 +86,7 @@ demo: $(KIT) ## the latest stage's solution with a seeded story, on 127.0.0.1:80
 slides: ## render the decks to HTML and PDF in slides/out (needs npm and chromium)
 	@bash tools/slides/render.sh
 
-bench: maintainer-only ## event store benchmarks beside a raw SQLite baseline, as ratios
+bench: maintainer-only ## event store benchmarks beside raw SQLite, as ratios with verdicts (BENCH_STRICT=1: a missed goal fails)
 	go run ./tools/bench
 
 learner-edition: maintainer-only $(KIT) ## (presenters) the kit without solutions, to hand out: make learner-edition DIR=../es-workshop-learner [URL=...]

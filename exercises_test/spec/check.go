@@ -112,7 +112,7 @@ func (c *Check) ErrorIs(err, target error, expected string) {
 func (c *Check) message(expected, got string) string {
 	var b strings.Builder
 	b.WriteString("\n" + c.title() + "\n")
-	fmt.Fprintf(&b, "  Doing:    %s\n", c.doingNow())
+	fmt.Fprintf(&b, "  Doing:    %s\n", indentRest(c.doingNow(), 12))
 	fmt.Fprintf(&b, "  Expected: %s\n", indentRest(expected, 12))
 	fmt.Fprintf(&b, "  Got:      %s", indentRest(got+stuckHint(got), 12))
 	b.WriteString(c.pointers())
@@ -153,7 +153,7 @@ func (c *Check) notDone(todo *exercise.TodoError) string {
 	} else {
 		fmt.Fprintf(&b, "\n%s\n  Needs task %s first: its stub still returns the TODO error.\n", c.title(), todo.Task)
 	}
-	fmt.Fprintf(&b, "  Doing:    %s\n", c.doingNow())
+	fmt.Fprintf(&b, "  Doing:    %s\n", indentRest(c.doingNow(), 12))
 	fmt.Fprintf(&b, "  Open:     %s (look for TODO(%s))\n  Hint:     make hint TASK=%s", todo.File, todo.Task, todo.Task)
 	return b.String()
 }

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -56,11 +57,7 @@ func (s Statuses) String() string {
 // and concurrency conflicts, made certain instead of left to the scheduler.
 func (a *API) Collide(t testing.TB, db *sqlitedb.DB, n int, path string, body any) Statuses {
 	t.Helper()
-	hold, err := db.Write.BeginTx(context.Background(), nil)
-	if err != nil {
-		t.Fatalf("holding the write connection (test setup): %v", err)
-	}
-	waitingBefore := db.Write.Stats().WaitCount
+	writer := HoldWriter(t, db)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	statuses := Statuses{counts: map[int]int{}}
@@ -74,13 +71,46 @@ func (a *API) Collide(t testing.TB, db *sqlitedb.DB, n int, path string, body an
 			mu.Unlock()
 		})
 	}
-	arrived := func() int64 { return db.Write.Stats().WaitCount - waitingBefore + int64(countOf(&mu, &finished)) }
-	deadline := time.Now().Add(collideGate)
-	for arrived() < int64(n) && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond) // polling a condition, bounded by the deadline
-	}
-	_ = hold.Rollback()
+	writer.AwaitWaiters(n, func() int { return countOf(&mu, &finished) })
+	_ = writer.Rollback()
 	wg.Wait()
 	statuses.lastError = lastError(a.log.String())
 	return statuses
+}
+
+// HeldWriter is the database's only write connection, taken by a test: while the
+// test holds it, every other write waits, and the test decides what happens first.
+type HeldWriter struct {
+	*sql.Tx // the test's own transaction on the write connection
+	db      *sqlitedb.DB
+	before  int64 // db.Write's wait count when the hold began
+}
+
+// HoldWriter begins a transaction on the write connection and keeps it until the
+// test commits or rolls it back (or ends).
+func HoldWriter(t testing.TB, db *sqlitedb.DB) *HeldWriter {
+	t.Helper()
+	tx, err := db.Write.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatalf("holding the write connection (test setup): %v", err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback() })
+	return &HeldWriter{Tx: tx, db: db, before: db.Write.Stats().WaitCount}
+}
+
+// AwaitWaiters returns once n callers have either queued for the write connection
+// since the hold began or finished without it (finished counts those), or when
+// collideGate has passed. It reports whether all n arrived.
+func (h *HeldWriter) AwaitWaiters(n int, finished func() int) bool {
+	arrived := func() bool {
+		return h.db.Write.Stats().WaitCount-h.before+int64(finished()) >= int64(n)
+	}
+	deadline := time.Now().Add(collideGate)
+	for !arrived() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond) // polling a condition, bounded by the deadline
+	}
+	return true
 }

@@ -30,14 +30,20 @@ CREATE TABLE IF NOT EXISTS events (
 type EventStore struct {
 	db       *sqlitedb.DB
 	registry *Registry
+	appends  appendStatements // prepared once (eventstore_append.go)
 }
 
-// NewEventStore creates the events table if it does not exist yet.
+// NewEventStore creates the events table if it does not exist yet and prepares
+// the statements of Append.
 func NewEventStore(ctx context.Context, db *sqlitedb.DB, registry *Registry) (*EventStore, error) {
 	if _, err := db.Write.ExecContext(ctx, eventsSchema); err != nil {
 		return nil, fmt.Errorf("create events table: %w", err)
 	}
-	return &EventStore{db: db, registry: registry}, nil
+	appends, err := prepareAppends(ctx, db.Write)
+	if err != nil {
+		return nil, err
+	}
+	return &EventStore{db: db, registry: registry, appends: appends}, nil
 }
 
 const selectEnvelope = `SELECT global_position, event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at FROM events`

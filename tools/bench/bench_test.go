@@ -1,16 +1,96 @@
 package main
 
-import "testing"
+import (
+	"flag"
+	"os"
+	"strings"
+	"testing"
+)
 
-// The same benchmarks for `go test -bench . ./tools/bench` (and benchstat).
+// The same benchmarks, one side at a time, for `go test -bench . ./tools/bench`
+// (and benchstat).
 
-func BenchmarkStoreAppend1(b *testing.B)     { benchAppend(1)(b) }
-func BenchmarkRawInsert1(b *testing.B)       { benchRawInsert(1, newV7, "NORMAL")(b) }
-func BenchmarkStoreAppend100(b *testing.B)   { benchAppend(100)(b) }
-func BenchmarkRawInsert100(b *testing.B)     { benchRawInsert(100, newV7, "NORMAL")(b) }
-func BenchmarkRawInsert100V4(b *testing.B)   { benchRawInsert(100, newV4, "NORMAL")(b) }
-func BenchmarkRawInsert1Full(b *testing.B)   { benchRawInsert(1, newV7, "FULL")(b) }
-func BenchmarkStoreLoad1000(b *testing.B)    { benchLoad(1000)(b) }
-func BenchmarkRawLoad1000(b *testing.B)      { benchRawLoad(1000)(b) }
-func BenchmarkStoreReadAll1000(b *testing.B) { benchReadAll(1000)(b) }
-func BenchmarkRawReadAll1000(b *testing.B)   { benchRawReadAll(1000)(b) }
+func BenchmarkStoreAppend1(b *testing.B)          { benchmark("store/seq/1").run(b) }
+func BenchmarkByHandAppend1(b *testing.B)         { benchmark("hand/seq/1").run(b) }
+func BenchmarkRawInsert1(b *testing.B)            { benchmark("raw/seq/1").run(b) }
+func BenchmarkRawInsert1Full(b *testing.B)        { benchmark("raw/seq/1/full").run(b) }
+func BenchmarkStoreAppend100(b *testing.B)        { benchmark("store/seq/100").run(b) }
+func BenchmarkByHandAppend100(b *testing.B)       { benchmark("hand/seq/100").run(b) }
+func BenchmarkRawInsert100(b *testing.B)          { benchmark("raw/seq/100").run(b) }
+func BenchmarkRawInsert100V4(b *testing.B)        { benchmark("raw/seq/100/v4").run(b) }
+func BenchmarkStoreAppendScattered1(b *testing.B) { benchmark("store/scatter/1").run(b) }
+func BenchmarkByHandScattered1(b *testing.B)      { benchmark("hand/scatter/1").run(b) }
+func BenchmarkRawInsertScattered1(b *testing.B)   { benchmark("raw/scatter/1").run(b) }
+func BenchmarkStoreLoad1000(b *testing.B)         { benchmark("store/load").run(b) }
+func BenchmarkRawLoad1000(b *testing.B)           { benchmark("raw/load").run(b) }
+func BenchmarkStoreReadAll1000(b *testing.B)      { benchmark("store/readall").run(b) }
+func BenchmarkRawReadAll1000(b *testing.B)        { benchmark("raw/readall").run(b) }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	removeHistory()
+	os.Exit(code)
+}
+
+// The by-hand side must issue exactly the store's SQL, or it measures something
+// else: both statements must be in the store's source, up to whitespace.
+func TestByHandIssuesTheStoresSQL(t *testing.T) {
+	src, err := os.ReadFile("../../solutions/02-events/eventstore_append.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := strings.Join(strings.Fields(string(src)), " ")
+	for _, query := range []string{versionSQL, insertSQL} {
+		if !strings.Contains(store, strings.Join(strings.Fields(query), " ")) {
+			t.Errorf("solutions/02-events/eventstore_append.go no longer prepares\n%s\nMake the by-hand side (tools/bench/append.go) do what the store does.", query)
+		}
+	}
+}
+
+// Every group runs (a few operations of each side), so that a broken benchmark
+// fails `make test` instead of a presenter's `make bench`.
+func TestEveryGroupRuns(t *testing.T) {
+	old := flag.Lookup("test.benchtime").Value.String()
+	if err := flag.Set("test.benchtime", "3x"); err != nil {
+		t.Fatal(err)
+	}
+	defer flag.Set("test.benchtime", old)
+	for _, g := range groups {
+		if _, err := measure(g); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// A broken side is reported with its reason, not as a time of zero.
+func TestAFailingSideIsReported(t *testing.T) {
+	old := flag.Lookup("test.benchtime").Value.String()
+	if err := flag.Set("test.benchtime", "3x"); err != nil {
+		t.Fatal(err)
+	}
+	defer flag.Set("test.benchtime", old)
+	wrong := workload{name: "wrong versions", open: sequential.open, appends: func(size int) func() (string, int64) {
+		return func() (string, int64) { return "account-x", 7 }
+	}}
+	_, err := measure([]bench{{"store/wrong", storeAppends(wrong, 1), 1}})
+	if err == nil || !strings.Contains(err.Error(), "store/wrong") || !strings.Contains(err.Error(), "concurrency") {
+		t.Errorf("measure of a side whose appends fail: %v", err)
+	}
+}
+
+func TestEveryComparisonNamesABenchmark(t *testing.T) {
+	for _, s := range sections {
+		for _, p := range s.pairs {
+			for _, name := range []string{p.first, p.second} {
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							t.Errorf("%s: %v", p.name, r)
+						}
+					}()
+					benchmark(name)
+				}()
+			}
+		}
+	}
+}
