@@ -201,15 +201,35 @@ func lastError(log string) string {
 func (c *Check) Status(r Response, want int) {
 	c.t.Helper()
 	if r.Status != want {
-		todo, ok := exercise.ParseTodo(lastError(r.log))
-		if !ok && r.Status == http.StatusNotImplemented {
-			todo, ok = exercise.ParseTodo(string(r.Body)) // a stretch task's stub says so in its answer
-		}
-		if ok && r.Status >= 500 {
+		if todo, ok := stubOf(r); ok {
 			c.t.Fatal(c.stubAnswered(want, r.Status, todo))
 		}
 		c.Fail(fmt.Sprintf("status %d %s", want, http.StatusText(want)), r.Describe())
 	}
+}
+
+// NoStub fails with the stub's own message if an unfinished task's stub gave the
+// answer r: for a check of r that is not just its status.
+func (c *Check) NoStub(r Response) {
+	c.t.Helper()
+	if todo, ok := stubOf(r); ok {
+		c.t.Fatal(c.notDone(todo) + fmt.Sprintf("\n  (the stub answered %d)", r.Status))
+	}
+}
+
+// stubOf finds the stub behind a 500 (its error in the server's log) or a 501 (a
+// stretch task's stub, whose answer names it).
+func stubOf(r Response) (*exercise.TodoError, bool) {
+	if r.Status < 500 {
+		return nil, false
+	}
+	if todo, ok := exercise.ParseTodo(lastError(r.log)); ok {
+		return todo, true
+	}
+	if r.Status == http.StatusNotImplemented {
+		return exercise.ParseTodo(string(r.Body))
+	}
+	return nil, false
 }
 
 // stubAnswered explains a 500 (or, from a stretch task's stub, a 501) that an
