@@ -46,5 +46,5 @@ func TestGuard_AnEmptyLogIsAnEmptyPage(t *testing.T) {
 
 func TestGuard_IndexStageAndHealth(t *testing.T) {
 	api, _ := newAPI(t)
-	spec.For(t, stage).CheckStagePages(api, 2, "/accounts/{id}/events", "/events?after=N")
+	spec.For(t, stage).CheckStagePages(api, 2, "/accounts/{id}/events", "/events?after=N", "as_of")
 }
