@@ -38,5 +38,5 @@ func TestGuard_UnknownAccountsAre404(t *testing.T) {
 
 func TestGuard_IndexStageAndHealth(t *testing.T) {
 	api, _ := newAPI(t)
-	spec.For(t, stage).CheckStagePages(api, 3, "If-Match")
+	spec.For(t, stage).CheckStagePages(api, 3, "If-Match", "payout")
 }
