@@ -54,7 +54,7 @@ func TestGuard_CloseNeedsAnOpenAccountWithZeroBalance(t *testing.T) {
 }
 
 func TestGuard_IndexStageAndHealth(t *testing.T) {
-	spec.Guard(t, stage, "stage.go and internal/web (index page)", "GET /, /stage and /healthz describe the stage").CheckStagePages(newAPI(t), 1, "/accounts/{id}/withdrawals")
+	spec.Guard(t, stage, "stage.go and internal/web (index page)", "GET /, /stage and /healthz describe the stage").CheckStagePages(newAPI(t), 1, "/accounts/{id}/withdrawals", "/accounts/{id}/transfers")
 }
 
 func TestGuard_CorrelationIDIsEchoed(t *testing.T) {

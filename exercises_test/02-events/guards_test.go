@@ -46,5 +46,5 @@ func TestGuard_AnEmptyLogIsAnEmptyPage(t *testing.T) {
 
 func TestGuard_IndexStageAndHealth(t *testing.T) {
 	api, _ := newAPI(t)
-	spec.Guard(t, stage, "stage.go and internal/web (index page)", "GET /, /stage and /healthz describe the stage").CheckStagePages(api, 2, "/accounts/{id}/events", "/events?after=N")
+	spec.Guard(t, stage, "stage.go and internal/web (index page)", "GET /, /stage and /healthz describe the stage").CheckStagePages(api, 2, "/accounts/{id}/events", "/events?after=N", "as_of")
 }

@@ -201,16 +201,41 @@ func lastError(log string) string {
 func (c *Check) Status(r Response, want int) {
 	c.t.Helper()
 	if r.Status != want {
-		if todo, ok := exercise.ParseTodo(lastError(r.log)); ok && r.Status >= 500 {
-			c.t.Fatal(c.stubAnswered(want, todo))
+		if todo, ok := stubOf(r); ok {
+			c.t.Fatal(c.stubAnswered(want, r.Status, todo))
 		}
 		c.Fail(fmt.Sprintf("status %d %s", want, http.StatusText(want)), r.Describe())
 	}
 }
 
-// stubAnswered explains a 500 that an unfinished task's stub caused.
-func (c *Check) stubAnswered(want int, todo *exercise.TodoError) string {
-	return c.notDone(todo) + fmt.Sprintf("\n  (expected status %d, got 500 from the stub)", want)
+// NoStub fails with the stub's own message if an unfinished task's stub gave the
+// answer r: for a check of r that is not just its status.
+func (c *Check) NoStub(r Response) {
+	c.t.Helper()
+	if todo, ok := stubOf(r); ok {
+		c.t.Fatal(c.notDone(todo) + fmt.Sprintf("\n  (the stub answered %d)", r.Status))
+	}
+}
+
+// stubOf finds the stub behind a 500 (its error in the server's log) or a 501 (a
+// stretch task's stub, whose answer names it).
+func stubOf(r Response) (*exercise.TodoError, bool) {
+	if r.Status < 500 {
+		return nil, false
+	}
+	if todo, ok := exercise.ParseTodo(lastError(r.log)); ok {
+		return todo, true
+	}
+	if r.Status == http.StatusNotImplemented {
+		return exercise.ParseTodo(string(r.Body))
+	}
+	return nil, false
+}
+
+// stubAnswered explains a 500 (or, from a stretch task's stub, a 501) that an
+// unfinished task's stub caused.
+func (c *Check) stubAnswered(want, got int, todo *exercise.TodoError) string {
+	return c.notDone(todo) + fmt.Sprintf("\n  (expected status %d, got %d from the stub)", want, got)
 }
 
 // NewServerFunc is the signature of every stage's bank.NewServer.

@@ -150,6 +150,9 @@ func (c *Check) notDone(todo *exercise.TodoError) string {
 	var b strings.Builder
 	if c.task.ID == "" || c.task.ID == todo.Task {
 		fmt.Fprintf(&b, "\nTask %s is not done yet: its stub still returns the TODO error.\n", todo.Task)
+		if c.task.Optional {
+			fmt.Fprintf(&b, "  (%s is a stretch task: optional, the stage is done without it.)\n", todo.Task)
+		}
 	} else {
 		fmt.Fprintf(&b, "\n%s\n  Needs task %s first: its stub still returns the TODO error.\n", c.title(), todo.Task)
 	}

@@ -57,25 +57,47 @@ func (s Statuses) String() string {
 // and concurrency conflicts, made certain instead of left to the scheduler.
 func (a *API) Collide(t testing.TB, db *sqlitedb.DB, n int, path string, body any) Statuses {
 	t.Helper()
+	posts := make([]Post, n)
+	for i := range posts {
+		posts[i] = Post{Path: path, Body: body}
+	}
+	statuses := Statuses{counts: map[int]int{}}
+	for _, r := range a.CollideAll(t, db, posts) {
+		statuses.counts[r.Status]++
+	}
+	statuses.lastError = lastError(a.log.String())
+	return statuses
+}
+
+// Post is one request of CollideAll.
+type Post struct {
+	Path string
+	Body any
+}
+
+// CollideAll is Collide for different requests (transfers in both directions, a
+// deposit beside a close): all of them wait for the write connection before any
+// of them writes. It returns their answers in the order of posts.
+func (a *API) CollideAll(t testing.TB, db *sqlitedb.DB, posts []Post) []Response {
+	t.Helper()
 	writer := HoldWriter(t, db)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	statuses := Statuses{counts: map[int]int{}}
+	answers := make([]Response, len(posts))
 	finished := 0
-	for range n {
+	for i, p := range posts {
 		wg.Go(func() {
-			r := a.Post(path, body)
+			r := a.Post(p.Path, p.Body)
 			mu.Lock()
-			statuses.counts[r.Status]++
+			answers[i] = r
 			finished++
 			mu.Unlock()
 		})
 	}
-	writer.AwaitWaiters(n, func() int { return countOf(&mu, &finished) })
+	writer.AwaitWaiters(len(posts), func() int { return countOf(&mu, &finished) })
 	_ = writer.Rollback()
 	wg.Wait()
-	statuses.lastError = lastError(a.log.String())
-	return statuses
+	return answers
 }
 
 // HeldWriter is the database's only write connection, taken by a test: while the

@@ -18,11 +18,18 @@ import (
 type TodoError struct {
 	Task string // "3.2"
 	File string // "stages/03-aggregates/account.go"
+	// Stretch marks the stub of an optional stretch task (Stretch): the stage works
+	// without it, and the HTTP API answers 501 Not Implemented where it is needed.
+	Stretch bool
 }
 
 func (e *TodoError) Error() string {
-	return fmt.Sprintf("task %s is not done yet: open %s (look for TODO(%s)); stuck? run: make hint TASK=%s",
-		e.Task, e.File, e.Task, e.Task)
+	kind := "task"
+	if e.Stretch {
+		kind = "stretch task"
+	}
+	return fmt.Sprintf("%s %s is not done yet: open %s (look for TODO(%s)); stuck? run: make hint TASK=%s",
+		kind, e.Task, e.File, e.Task, e.Task)
 }
 
 // Todo returns the error of an unfinished task. It names the file of its caller,
@@ -33,6 +40,18 @@ func Todo(task string) error {
 		file = "the stage folder"
 	}
 	return &TodoError{Task: task, File: kitRelative(file)}
+}
+
+// Stretch returns the error of an optional stretch task that is not done yet.
+// Its stub leaves the stage working: only the feature the task adds is missing,
+// and the HTTP API answers a request for it with 501 Not Implemented, naming the
+// task and its hint, instead of a 500.
+func Stretch(task string) error {
+	_, file, _, ok := runtime.Caller(1)
+	if !ok {
+		file = "the stage folder"
+	}
+	return &TodoError{Task: task, File: kitRelative(file), Stretch: true}
 }
 
 // todoMessage matches TodoError.Error() anywhere in a line, e.g. in a server log

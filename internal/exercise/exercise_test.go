@@ -23,6 +23,27 @@ func TestTodoNamesTaskAndCallersFile(t *testing.T) {
 		err.Error())
 }
 
+// stretchStub plays the part of a stretch task's stub.
+func stretchStub() error { return Stretch("1.3") }
+
+func TestStretchIsATodoThatSaysItIsOptional(t *testing.T) {
+	err := stretchStub()
+	te, ok := IsTodo(fmt.Errorf("transfer: %w", err))
+	require.True(t, ok)
+	require.True(t, te.Stretch)
+	require.Equal(t, "1.3", te.Task)
+	require.True(t, strings.HasSuffix(te.File, "/exercise_test.go"), "File = %q", te.File)
+	require.Equal(t,
+		"stretch task 1.3 is not done yet: open "+te.File+" (look for TODO(1.3)); stuck? run: make hint TASK=1.3",
+		err.Error())
+	parsed, ok := ParseTodo("request failed error=" + err.Error())
+	require.True(t, ok, "the tests find a stretch stub's message in a log line")
+	require.Equal(t, "1.3", parsed.Task)
+	require.Equal(t, te.File, parsed.File)
+	plain, _ := IsTodo(stub())
+	require.False(t, plain.Stretch, "Todo is a required task's stub")
+}
+
 func TestIsTodoUnwraps(t *testing.T) {
 	wrapped := fmt.Errorf("open account: %w", fmt.Errorf("repository: %w", stub()))
 	te, ok := IsTodo(wrapped)

@@ -54,12 +54,19 @@ func DecodeJSON(c echo.Context, dst any) error {
 // JSON object {}. Anything else is refused like a malformed body, so a command
 // sent with the wrong payload does nothing rather than being carried out anyway.
 func DecodeEmptyBody(c echo.Context) error {
+	var none struct{}
+	return DecodeOptionalJSON(c, &none)
+}
+
+// DecodeOptionalJSON is DecodeJSON for a command whose body may be left out: no
+// body at all leaves dst as it is (its zero value: the command's defaults); any
+// body is decoded as strictly as DecodeJSON does.
+func DecodeOptionalJSON(c echo.Context, dst any) error {
 	r := c.Request()
 	if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
 		return nil
 	}
-	var none struct{}
-	return DecodeJSON(c, &none)
+	return DecodeJSON(c, dst)
 }
 
 // checkKeys refuses top-level keys that are not spelled exactly like a json tag of

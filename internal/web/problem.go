@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/go-es-workshop/kit/internal/exercise"
 	"github.com/labstack/echo/v4"
 )
 
@@ -44,6 +45,7 @@ var titles = map[int]string{
 	http.StatusUnprocessableEntity:   "Business rule violated",
 	http.StatusRequestEntityTooLarge: "Request body too large",
 	http.StatusUnsupportedMediaType:  "Unsupported media type",
+	http.StatusNotImplemented:        "Not built yet",
 }
 
 // errorHandler turns every error a handler returns into a problem+json response.
@@ -82,6 +84,11 @@ func toProblem(err error) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
 		return p
+	}
+	if todo, ok := exercise.IsTodo(err); ok && todo.Stretch {
+		// An optional task not built yet: the rest of the stage works, this one
+		// feature answers that it is missing, and how to build it.
+		return NewProblem(http.StatusNotImplemented, todo.Error())
 	}
 	switch {
 	case errors.Is(err, context.Canceled):

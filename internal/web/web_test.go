@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
 
+	"github.com/go-es-workshop/kit/internal/exercise"
 	"github.com/go-es-workshop/kit/internal/web"
 )
 
@@ -74,6 +76,21 @@ func newServer(t *testing.T, healthErr *error) (*echo.Echo, *syncBuffer) {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)
+	})
+	e.POST("/close-with-options", func(c echo.Context) error {
+		var opts struct {
+			Payout bool `json:"payout"`
+		}
+		if err := web.DecodeOptionalJSON(c, &opts); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, opts)
+	})
+	e.GET("/stretch", func(c echo.Context) error {
+		return fmt.Errorf("transfer: %w", exercise.Stretch("1.3"))
+	})
+	e.GET("/todo", func(c echo.Context) error {
+		return exercise.Todo("1.1")
 	})
 	e.GET("/whoami", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{
@@ -519,6 +536,32 @@ func TestDecodeEmptyBodyTakesNothingOrAnEmptyObject(t *testing.T) {
 	requireProblem(t, serve(e, http.MethodPost, "/close", `{"reason":"x"}`, jsonCT), http.StatusBadRequest)
 	requireProblem(t, serve(e, http.MethodPost, "/close", "now", map[string]string{echo.HeaderContentType: "text/plain"}), http.StatusUnsupportedMediaType)
 	requireProblem(t, serve(e, http.MethodPost, "/close", "now", nil), http.StatusUnsupportedMediaType)
+}
+
+func TestDecodeOptionalJSONTakesNothingOrAStrictObject(t *testing.T) {
+	var noErr error
+	e, _ := newServer(t, &noErr)
+	for body, want := range map[string]string{"": `{"payout":false}`, "{}": `{"payout":false}`, `{"payout":true}`: `{"payout":true}`} {
+		rec := serve(e, http.MethodPost, "/close-with-options", body, jsonCT)
+		require.Equal(t, http.StatusOK, rec.Code, "body %q", body)
+		require.JSONEq(t, want, rec.Body.String(), "body %q", body)
+	}
+	for _, body := range []string{`{"payout":"yes"}`, `{"Payout":true}`, `{"payout":true,"payout":false}`, `{"reason":"x"}`, `{`} {
+		requireProblem(t, serve(e, http.MethodPost, "/close-with-options", body, jsonCT), http.StatusBadRequest)
+	}
+	requireProblem(t, serve(e, http.MethodPost, "/close-with-options", `{"payout":true}`, nil), http.StatusUnsupportedMediaType)
+}
+
+func TestAStretchStubAnswers501AndATodo500(t *testing.T) {
+	var noErr error
+	e, logs := newServer(t, &noErr)
+	p := requireProblem(t, serve(e, http.MethodGet, "/stretch", "", nil), http.StatusNotImplemented)
+	require.Equal(t, "Not built yet", p.Title)
+	require.Contains(t, p.Detail, "stretch task 1.3 is not done yet")
+	require.Contains(t, p.Detail, "make hint TASK=1.3")
+	require.Contains(t, logs.String(), "stretch task 1.3 is not done yet", "the log names the task too")
+	p = requireProblem(t, serve(e, http.MethodGet, "/todo", "", nil), http.StatusInternalServerError)
+	require.NotContains(t, p.Detail, "1.1", "a required task's stub stays a 500, its message in the log only")
 }
 
 func TestDecodeJSONWantsExactKeysOnce(t *testing.T) {

@@ -22,7 +22,8 @@ func problemFor(err error) error {
 	case errors.Is(err, ErrAccountClosed),
 		errors.Is(err, ErrInsufficientFunds),
 		errors.Is(err, ErrBalanceNotZero),
-		errors.Is(err, ErrBalanceLimit):
+		errors.Is(err, ErrBalanceLimit),
+		errors.Is(err, ErrCurrencyMismatch):
 		return web.NewProblem(http.StatusUnprocessableEntity, err.Error())
 	default:
 		return err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/go-es-workshop/kit/internal/sqlitedb"
 	"github.com/go-es-workshop/kit/internal/web"
@@ -52,17 +54,51 @@ func (a *api) openAccount(c echo.Context) error {
 	return c.JSON(http.StatusCreated, res)
 }
 
+// getAccount is GET /accounts/{id}: the account now, or with ?as_of=<RFC 3339
+// time> the account as it was then (stretch task 2.5).
 func (a *api) getAccount(c echo.Context) error {
 	id, err := web.PathUUID(c, "id")
 	if err != nil {
 		return err
 	}
-	acc, err := a.bank.Account(c.Request().Context(), id)
+	asOf, past, err := queryTime(c, "as_of")
+	if err != nil {
+		return err
+	}
+	var acc Account
+	if past {
+		acc, err = a.bank.AccountAsOf(c.Request().Context(), id, asOf)
+	} else {
+		acc, err = a.bank.Account(c.Request().Context(), id)
+	}
 	if err != nil {
 		return problemFor(err)
 	}
 	c.Response().Header().Set("ETag", etag(acc.Version))
 	return c.JSON(http.StatusOK, acc)
+}
+
+// queryTime reads an optional query parameter that is an RFC 3339 time, such as
+// 2026-03-01T12:00:00Z or 2026-03-01T13:00:00.5+01:00; ok is false when it is absent.
+// Empty, given twice or not such a time is a 400 that names the parameter.
+func queryTime(c echo.Context, name string) (t time.Time, ok bool, err error) {
+	values, ok := c.QueryParams()[name]
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	if len(values) != 1 {
+		return time.Time{}, false, web.Problemf(http.StatusBadRequest, "query parameter %s must be given once, got it %d times", name, len(values))
+	}
+	t, err = time.Parse(time.RFC3339Nano, values[0])
+	if err != nil {
+		advice := ""
+		if strings.Contains(values[0], " ") {
+			advice = ` (a + in a URL query stands for a space: write it as %2B, or give the time in UTC, ending in Z)`
+		}
+		return time.Time{}, false, web.Problemf(http.StatusBadRequest,
+			"query parameter %s must be an RFC 3339 time such as 2026-03-01T12:00:00Z, got %q%s", name, values[0], advice)
+	}
+	return t, true, nil
 }
 
 func etag(version int64) string { return fmt.Sprintf(`"%d"`, version) }

@@ -101,19 +101,30 @@ func (a *api) changeBalance(c echo.Context, run balanceCommand) error {
 	return respondCommand(c, http.StatusOK, res)
 }
 
+// closeRequest is the optional body of POST /accounts/{id}/close: {"payout": true}
+// pays the balance out first, in the same command (stretch task 3.5).
+type closeRequest struct {
+	Payout bool `json:"payout"`
+}
+
 func (a *api) close(c echo.Context) error {
 	id, err := web.PathUUID(c, "id")
 	if err != nil {
 		return err
 	}
-	if err := web.DecodeEmptyBody(c); err != nil {
+	var req closeRequest
+	if err := web.DecodeOptionalJSON(c, &req); err != nil {
 		return err
 	}
 	ifMatch, err := readIfMatch(c)
 	if err != nil {
 		return err
 	}
-	res, err := a.commands.Close(c.Request().Context(), id, ifMatch, metadataFor(c))
+	closeAccount := a.commands.Close
+	if req.Payout {
+		closeAccount = a.commands.CloseWithPayout
+	}
+	res, err := closeAccount(c.Request().Context(), id, ifMatch, metadataFor(c))
 	if err != nil {
 		return problemFor(err)
 	}

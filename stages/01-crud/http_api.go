@@ -25,6 +25,7 @@ func NewServer(ctx context.Context, db *sqlitedb.DB, log *slog.Logger) (*echo.Ec
 	e.POST("/accounts/:id/deposits", api.deposit)
 	e.POST("/accounts/:id/withdrawals", api.withdraw)
 	e.POST("/accounts/:id/close", api.close)
+	e.POST("/accounts/:id/transfers", api.transfer)
 	return e, nil
 }
 
@@ -101,6 +102,30 @@ func (a *api) close(c echo.Context) error {
 		return problemFor(err)
 	}
 	return respondAccount(c, http.StatusOK, acc)
+}
+
+// transfer is POST /accounts/{id}/transfers {"to": "<id>", "amount": N}: money
+// from the account in the path to the account in "to" (stretch task 1.3). It
+// answers both accounts, and the ETag of the one in the path.
+func (a *api) transfer(c echo.Context) error {
+	from, err := web.PathUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req transferRequest
+	if err := web.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	to, amount, err := req.parse()
+	if err != nil {
+		return err
+	}
+	t, err := a.accounts.Transfer(c.Request().Context(), from, to, amount)
+	if err != nil {
+		return problemFor(err)
+	}
+	c.Response().Header().Set("ETag", etag(t.From.Version))
+	return c.JSON(http.StatusOK, t)
 }
 
 // respondAccount writes the account with its version as a strong ETag.

@@ -1,6 +1,11 @@
 package bank
 
-import "github.com/go-es-workshop/kit/internal/web"
+import (
+	"net/http"
+
+	"github.com/go-es-workshop/kit/internal/web"
+	"github.com/google/uuid"
+)
 
 // The JSON bodies of the commands. Pointer fields tell "missing" from zero, so that
 // {"amount":0} and {} get different, accurate errors.
@@ -43,4 +48,31 @@ func (r amountRequest) amount() (int64, error) {
 		return 0, web.Fields("amount is required")
 	}
 	return *r.Amount, nil
+}
+
+// transferRequest is the body of a transfer: the account the money goes to, and
+// how much.
+type transferRequest struct {
+	To     *string `json:"to"`
+	Amount *int64  `json:"amount"`
+}
+
+// parse reports every missing field at once, then a "to" that is not an account id.
+func (r transferRequest) parse() (uuid.UUID, int64, error) {
+	var missing []string
+	if r.To == nil {
+		missing = append(missing, "to is required")
+	}
+	if r.Amount == nil {
+		missing = append(missing, "amount is required")
+	}
+	if err := web.Fields(missing...); err != nil {
+		return uuid.Nil, 0, err
+	}
+	to, err := uuid.Parse(*r.To)
+	if err != nil || len(*r.To) != 36 {
+		return uuid.Nil, 0, web.Problemf(http.StatusBadRequest,
+			"to %q is not an account id (a UUID like 0190c6a8-7d3e-7a1b-9c2d-3e4f5a6b7c8d)", *r.To)
+	}
+	return to, *r.Amount, nil
 }

@@ -2,6 +2,9 @@ package bank
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -86,6 +89,22 @@ func (b *Bank) Account(ctx context.Context, id uuid.UUID) (Account, error) {
 		return Account{}, err
 	}
 	return Replay(history)
+}
+
+// AccountAsOf is the account as it was at asOf: the part of its history recorded
+// by then, folded. A time before the account was opened is ErrNotOpenYet, and the
+// error says when it was opened.
+func (b *Bank) AccountAsOf(ctx context.Context, id uuid.UUID, asOf time.Time) (Account, error) {
+	history, err := b.History(ctx, id)
+	if err != nil {
+		return Account{}, err
+	}
+	acc, err := ReplayAsOf(history, asOf)
+	if errors.Is(err, ErrNotOpenYet) {
+		return Account{}, fmt.Errorf("%w: it was opened at %s, after %s", err,
+			history[0].RecordedAt.Format(time.RFC3339Nano), asOf.UTC().Format(time.RFC3339Nano))
+	}
+	return acc, err
 }
 
 // History is an account's stream; an unknown account is ErrAccountNotFound.

@@ -19,7 +19,7 @@ func problemFor(err error) error {
 		return web.NewProblem(http.StatusUnprocessableEntity, policy.Error())
 	case errors.Is(err, ErrConcurrency):
 		return web.NewProblem(http.StatusConflict, err.Error()+"; read the account again and retry")
-	case errors.Is(err, ErrAccountNotFound):
+	case errors.Is(err, ErrAccountNotFound), errors.Is(err, ErrNotOpenYet):
 		return web.NewProblem(http.StatusNotFound, err.Error())
 	case errors.Is(err, ErrAccountClosed),
 		errors.Is(err, ErrInsufficientFunds),

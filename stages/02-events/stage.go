@@ -14,6 +14,7 @@ var Stage = web.StageInfo{
 		"a registry that names events explicitly for storage; an SQLite event store with optimistic concurrency",
 		"the current state as a left fold over the events; every past state can be answered",
 		"a migration that turns stage 1's rows into opening events, safe to run twice",
+		"stretch task 2.5 (optional): GET /accounts/{id}?as_of=<RFC 3339 time>, the account as it was then: the fold over the events recorded by that time",
 	},
 	Endpoints: []web.Endpoint{
 		{Method: "POST", Path: "/accounts", Summary: "open an account: answers its id, version and position; sets ID for the examples below",
@@ -26,6 +27,8 @@ var Stage = web.StageInfo{
 			Curl: `curl -s -X POST $BASE/accounts/$ID/withdrawals -H 'Content-Type: application/json' -d '{"amount":1000,"reference":"rent"}'`},
 		{Method: "POST", Path: "/accounts/{id}/close", Summary: "close an account whose balance is zero",
 			Curl: `curl -s -X POST $BASE/accounts/$ID/close`},
+		{Method: "GET", Path: "/accounts/{id}?as_of=<RFC 3339 time>", Summary: "stretch task 2.5 (optional): the account as it was at that time, folded from the events recorded (recorded_at) by then, not by a booking date; a time before it opened is a 404, a malformed one a 400; 501 until it is built. The example keeps the time in AT, deposits, and asks for the balance before that deposit",
+			Curl: `sleep 1; AT=$(date -u +%Y-%m-%dT%H:%M:%SZ); curl -s -X POST $BASE/accounts/$ID/deposits -H 'Content-Type: application/json' -d '{"amount":100,"reference":"later"}'; curl -s "$BASE/accounts/$ID?as_of=$AT"`},
 		{Method: "GET", Path: "/accounts/{id}/events", Summary: "the account's stream: why the balance is what it is",
 			Curl: `curl -s $BASE/accounts/$ID/events`},
 		{Method: "GET", Path: "/events?after=N&limit=M", Summary: "the global log, in position order, a page at a time",

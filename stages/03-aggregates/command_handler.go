@@ -83,6 +83,14 @@ func (h *CommandHandler) Close(
 	return h.execute(ctx, id, ifMatch, meta, (*Account).Close)
 }
 
+// CloseWithPayout pays the balance out and closes the account: one command, two
+// events, saved in one append (stretch task 3.5).
+func (h *CommandHandler) CloseWithPayout(
+	ctx context.Context, id uuid.UUID, ifMatch Precondition, meta Metadata,
+) (CommandResult, error) {
+	return h.execute(ctx, id, ifMatch, meta, (*Account).CloseWithPayout)
+}
+
 // checkInput checks the amount and the reference of a deposit or a withdrawal.
 func checkInput(amount int64, reference string) error {
 	if err := checkAmount(amount); err != nil {

@@ -26,7 +26,8 @@ func problemFor(err error) error {
 	case errors.Is(err, ErrAccountClosed),
 		errors.Is(err, ErrInsufficientFunds),
 		errors.Is(err, ErrBalanceNotZero),
-		errors.Is(err, ErrBalanceLimit):
+		errors.Is(err, ErrBalanceLimit),
+		errors.Is(err, ErrOverdrawn):
 		return web.NewProblem(http.StatusUnprocessableEntity, err.Error())
 	default:
 		return err

@@ -55,6 +55,12 @@ type cutResult struct {
 // that stage's tasks become stubs, other regions lose only their markers, and imports
 // of solutions/ point at stages/.
 func cutExercises(name string, src []byte, stageNum int) (cutResult, error) {
+	return cutTasks(name, src, func(task string) bool { return taskStage(task) == stageNum })
+}
+
+// cutTasks is cutExercises for the tasks that cut selects: their regions become
+// stubs, every other region loses only its markers.
+func cutTasks(name string, src []byte, cut func(task string) bool) (cutResult, error) {
 	var out []string
 	var res cutResult
 	var cur *region
@@ -82,7 +88,7 @@ func cutExercises(name string, src []byte, stageNum int) (cutResult, error) {
 				return res, fmt.Errorf("%s:%d: exercise %s has no %q line", name, cur.line, cur.task, markStub)
 			}
 			res.All = append(res.All, cur.task)
-			if taskStage(cur.task) == stageNum {
+			if cut(cur.task) {
 				res.Tasks = append(res.Tasks, cur.task)
 				out = append(out, cur.starterLines()...)
 			} else {

@@ -115,6 +115,16 @@ func Name(s string) string {
 	requireGofmted(t, res.Text)
 }
 
+func TestCutTasksCutsOnlyTheTasksItIsGiven(t *testing.T) {
+	// verify cuts only a stage's stretch tasks, to prove that the stage works without them.
+	res, err := cutTasks("bank.go", []byte(bankSolution), func(task string) bool { return task == "2.1" })
+	require.NoError(t, err)
+	require.Equal(t, []string{"2.1"}, res.Tasks)
+	require.Contains(t, string(res.Text), `return 0, errors.New("amount must be positive")`, "3.2 stays solved")
+	require.Contains(t, string(res.Text), "// TODO(2.1): Upper-case the name.")
+	requireGofmted(t, res.Text)
+}
+
 func TestCutExercisesDropsTheExerciseImportWhenNoStubUsesIt(t *testing.T) {
 	// Stage 2's stub is `return ""`: the exercise package must not be imported (an
 	// unused import would not compile), and "strings" is now unused too.

@@ -124,6 +124,10 @@ func printSummary(s stage, tasks []taskProgress, brokenGuards []string) {
 		fmt.Printf("\n  Stage %d done. (The solutions are not in this folder: make compare-stage%d says where they are.)\n",
 			s.Number, s.Number)
 	}
+	if next == nil && len(brokenGuards) == 0 && stretch != nil {
+		fmt.Printf("  Time left? Stretch task %s (optional): %s, in %s/%s (look for TODO(%s)).\n  make hint TASK=%s helps.\n",
+			stretch.Task.ID, stretch.Task.Title, s.StarterDir(), stretch.Task.File, stretch.Task.ID, stretch.Task.ID)
+	}
 }
 
 // byTask orders a run's tests by task (2.1 before 2.2), keeping source order

@@ -107,6 +107,10 @@ func verifyStage(s stage, tmp string, race bool) ([]string, error) {
 			}
 		}
 	}
+	stretch, err := checkStretchStubs(s, tasks, tmp, solution, fail)
+	if err != nil {
+		return nil, err
+	}
 	nVariants, err := checkVariants(s, tmp, solution, fail)
 	if err != nil {
 		return nil, err
@@ -115,9 +119,85 @@ func verifyStage(s stage, tmp string, race bool) ([]string, error) {
 	if !race {
 		driver = "pure-Go driver (no cgo, no -race)"
 	}
-	fmt.Printf("stage %d %-16s tasks %d  tests %d (task %d, guard %d)  known-wrong rejected %d/%d  solution checked with %s\n",
-		s.Number, s.Slug, len(tasks), len(solution.Tests), sum(tested), len(solution.Tests)-sum(tested), nVariants, nVariantsTotal(s), driver)
+	optional := ""
+	if stretch > 0 {
+		optional = fmt.Sprintf(" (%d stretch: the stage works without it)", stretch)
+	}
+	fmt.Printf("stage %d %-16s tasks %d%s  tests %d (task %d, guard %d)  known-wrong rejected %d/%d  solution checked with %s\n",
+		s.Number, s.Slug, len(tasks), optional, len(solution.Tests), sum(tested), len(solution.Tests)-sum(tested), nVariants, nVariantsTotal(s), driver)
 	return problems, nil
+}
+
+// checkStretchStubs proves that a stage works without its stretch tasks: with only
+// their regions cut from the solution (a learner who did every other task), every
+// test passes but the stretch tasks' own, which fail. It returns how many stretch
+// tasks the stage has.
+func checkStretchStubs(s stage, tasks []task, tmp string, solution testRun, fail func(string, ...any)) (int, error) {
+	optional := map[string]bool{}
+	var ids []string
+	for _, t := range tasks {
+		if t.Optional {
+			optional[t.ID] = true
+			ids = append(ids, t.ID)
+		}
+	}
+	if len(optional) == 0 {
+		return 0, nil
+	}
+	files, err := readTree(s.SolutionDir())
+	if err != nil {
+		return 0, err
+	}
+	dir := filepath.Join(tmp, s.Slug+"-without-stretch")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	replace := map[string]string{}
+	for rel, src := range files {
+		if !strings.HasSuffix(rel, ".go") || strings.Contains(rel, "/") {
+			continue // the tests import the stage's root package only
+		}
+		res, err := cutTasks(filepath.Join(s.SolutionDir(), rel), src, func(id string) bool { return optional[id] })
+		if err != nil {
+			return 0, err
+		}
+		if len(res.Tasks) == 0 {
+			continue
+		}
+		path := filepath.Join(dir, rel)
+		if err := os.WriteFile(path, res.Text, 0o644); err != nil {
+			return 0, err
+		}
+		replace[rel] = path
+	}
+	overlay := filepath.Join(tmp, s.Slug+"-without-stretch.json")
+	if err := writeOverlay(s, overlay, replace); err != nil {
+		return 0, err
+	}
+	run, err := goTest(s.TestPkg(), goTestOptions{Overlay: overlay})
+	if err != nil {
+		return 0, err
+	}
+	if run.BuildFail != "" {
+		fail("the stage does not build with only its stretch tasks (%s) left undone:\n%s", strings.Join(ids, ", "), indent(run.BuildFail))
+		return len(optional), nil
+	}
+	for _, name := range solution.sortedNames() {
+		checksRun++
+		r, id := run.Tests[name], taskOfTest(name)
+		switch {
+		case optional[id] && r != nil && r.Passed:
+			fail("stretch task test %s passes with task %s left undone", name, id)
+		case !optional[id] && (r == nil || !r.Passed):
+			output := ""
+			if r != nil {
+				output = "\n" + indent(r.Output)
+			}
+			fail("%s fails with only the stretch tasks (%s) left undone: a stretch task's stub must leave the stage working%s",
+				name, strings.Join(ids, ", "), output)
+		}
+	}
+	return len(optional), nil
 }
 
 // checkTasksCut compares the tasks in tasks.md with the exercise regions cut.
