@@ -66,3 +66,14 @@ func Test2_1_AnEventWithoutACaseIsAnError(t *testing.T) {
 	c.That(errors.Is(err, bank.ErrUnknownEventType), "an error wrapping ErrUnknownEventType: skipping an event would give a wrong state",
 		fmt.Sprintf("%v", err))
 }
+
+// Test2_1_TheFoldAcceptsFactsThatBreakTodaysRules: the fold checks no rule. A
+// withdrawal past today's overdraft limit happened (written before a limit was
+// lowered, or carried over by a migration): the state is what the facts say.
+func Test2_1_TheFoldAcceptsFactsThatBreakTodaysRules(t *testing.T) {
+	c := spec.For(t, stage)
+	savings := bank.AccountOpened{AccountID: adaID, Owner: "Ada", Kind: bank.Savings, Currency: "EUR"}
+	c.Doing("replay AccountOpened (savings), MoneyWithdrawn 500: a fact, whatever the rules say now")
+	got := replay(c, envelopes("account-"+adaID, savings, bank.MoneyWithdrawn{Amount: 500}))
+	c.That(got.Balance == -500 && got.Version == 2, "balance -500 at version 2 (the fold checks no rule)", describeAccount(got))
+}

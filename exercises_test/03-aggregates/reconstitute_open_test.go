@@ -1,6 +1,7 @@
 package aggregates_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
@@ -25,4 +26,15 @@ func Test3_1_AHistoryMustOpenTheAccountItNames(t *testing.T) {
 		_, err := bank.NewAccountFactory().Reconstitute(h.history)
 		c.ErrorIs(err, bank.ErrCorruptHistory, "an error wrapping ErrCorruptHistory (no account)")
 	}
+}
+
+// Test3_1_ReconstituteAcceptsFactsThatBreakTodaysRules: rebuilding checks the
+// history's shape, never the business rules: a withdrawal past today's limit
+// happened, and the account is what its facts say.
+func Test3_1_ReconstituteAcceptsFactsThatBreakTodaysRules(t *testing.T) {
+	c := spec.For(t, stage)
+	c.Doing("Reconstitute [AccountOpened savings, MoneyWithdrawn 500]")
+	acc, err := bank.NewAccountFactory().Reconstitute(history(opened(bank.Savings, 0), bank.MoneyWithdrawn{Amount: 500}))
+	c.NoError(err, "Reconstitute")
+	c.That(acc.View().Balance == -500 && acc.Version() == 2, "balance -500 at version 2 (facts are not refused)", fmt.Sprintf("%+v", acc.View()))
 }

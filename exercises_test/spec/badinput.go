@@ -43,6 +43,7 @@ func BadRequests(accountID string) []BadRequest {
 		mention(open("nothing but an overdraft", `{"overdraft_limit":5}`, 400), "owner is required"),
 		open("control character first in owner", `{"owner":"\tAda","kind":"checking","currency":"EUR"}`, 400),
 		open("unknown kind", `{"owner":"Ada","kind":"gold","currency":"EUR"}`, 400),
+		open("kind in capitals", `{"owner":"Ada","kind":"Checking","currency":"EUR"}`, 400),
 		open("unknown currency", `{"owner":"Ada","kind":"checking","currency":"XXX"}`, 400),
 		open("lower-case currency", `{"owner":"Ada","kind":"checking","currency":"eur"}`, 400),
 		open("negative overdraft", `{`+valid+`,"overdraft_limit":-1}`, 400),

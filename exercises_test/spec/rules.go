@@ -99,6 +99,8 @@ func (b *Bank) Open(c *Check, fields map[string]any) string {
 	c.Status(r, http.StatusCreated)
 	id := r.String("id")
 	c.That(r.Header.Get("Location") == "/accounts/"+id, "a Location header naming the new account", fmt.Sprintf("id %q, Location %q", id, r.Header.Get("Location")))
+	c.That(r.Int("version") == 1, "an answer at version 1 (the version GET shows)", r.Describe())
+	c.fresh = false // the next command says what it does
 	return id
 }
 
@@ -217,7 +219,7 @@ func moneyRules() []Rule {
 			b.SetBalance(c, id, 1_000_000_000_000_00-100)
 			version := b.Account(c, id).Int("version")
 			c.Doing("deposit 101 into an account 100 below the balance limit")
-			b.Command(c, 422, "limit", "/accounts/"+id+"/deposits", money(101))
+			b.Command(c, 422, "over the bank's limit", "/accounts/"+id+"/deposits", money(101))
 			c.Doing("deposit exactly 100")
 			b.Command(c, 200, "", "/accounts/"+id+"/deposits", money(100))
 			b.Expect(c, id, 1_000_000_000_000_00, "open", version+1)
@@ -250,6 +252,16 @@ func moneyRules() []Rule {
 			c.Doing("close it again")
 			b.Command(c, 422, "closed", "/accounts/"+id+"/close", nil)
 			b.Expect(c, id, 0, "closed", 2)
+		}},
+		{"a close racing a withdrawal never leaves a closed account with a balance", 1, "close", func(c *Check, b *Bank) {
+			for round := range 10 {
+				id := b.Open(c, ada("checking", 10000))
+				c.Doing("round %d of 10: a close and a withdrawal of 100 that both read before either writes", round+1)
+				answers := b.CollideAll(c.t, b.DB, []Post{{Path: "/accounts/" + id + "/close"}, {Path: "/accounts/" + id + "/withdrawals", Body: money(100)}})
+				acc := b.Account(c, id)
+				c.That(acc.String("status") != "closed" || acc.Int("balance") == 0, "a closed account with a zero balance",
+					fmt.Sprintf("close: %d, withdrawal: %d, account %s", answers[0].Status, answers[1].Status, acc.Body))
+			}
 		}},
 		{"only an account with a zero balance closes", 1, "close", func(c *Check, b *Bank) {
 			id := b.Open(c, ada("checking", 10000))

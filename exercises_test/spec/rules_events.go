@@ -115,6 +115,19 @@ func eventRules() []Rule {
 			c.Status(b.Get("/events?limit=1000"), 200)
 			c.Doing("GET /accounts/not-a-uuid/events")
 			c.Status(b.Get("/accounts/not-a-uuid/events"), 400)
+			c.Doing("move the position counter on by 100 (a gap, as after an archive), then deposit")
+			_, err := b.DB.Write.Exec(`UPDATE sqlite_sequence SET seq = seq + 100 WHERE name = 'events'`)
+			c.NoError(err, "test setup")
+			b.Command(c, 200, "", "/accounts/"+bob+"/deposits", money(4))
+			all, _ = b.Events(c, "/events?limit=1000")
+			c.Equal(6, len(all), "events in GET /events")
+			c.Doing("page one event at a time over the gap")
+			for after, i := int64(0), 0; i < len(all); i++ {
+				page, r := b.Events(c, fmt.Sprintf("/events?after=%d&limit=1", after))
+				c.That(len(page) == 1 && page[0].Position == all[i].Position && r.Int("next_after") == all[i].Position,
+					fmt.Sprintf("event %d, and next_after = its position %d (positions may have gaps)", i+1, all[i].Position), r.Describe())
+				after = r.Int("next_after")
+			}
 		}},
 		{"a stream that cannot be read is an error, never a guessed balance", 2, "store", func(c *Check, b *Bank) {
 			for _, bad := range []struct{ name, typ, data string }{

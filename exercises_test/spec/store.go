@@ -1,9 +1,13 @@
 package spec
 
 import (
+	"sync/atomic"
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"sync"
 	"testing"
 
@@ -106,6 +110,16 @@ func storePromises[E comparable]() []storePromise[E] {
 			c.That(events[0].Event == s.sc.Opened && events[3].Event == s.sc.Deposited(3),
 				"the events in the order they were appended", fmt.Sprintf("%+v", events))
 		}},
+		{"Load returns versions in order, whatever the clock said when they were recorded", loadFile, func(c *Check, s *storeUnderTest[E]) {
+			s.append(c, 0, s.sc.Opened)
+			c.Doing("store version 2 with a recorded_at an hour before version 1's (the clock stepped back)")
+			_, err := s.db.Write.Exec(`INSERT INTO events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
+				VALUES (?, ?, 2, 'MoneyDeposited', 1, '{"amount":5}', '{}', ?)`, uuid.Must(uuid.NewV7()).String(), contractStream,
+				time.Now().UTC().Add(-time.Hour).Format(time.RFC3339Nano))
+			c.NoError(err, "test setup")
+			events := s.load(c)
+			c.That(len(events) == 2 && events[0].Version == 1 && events[1].Version == 2, "versions 1, 2", fmt.Sprintf("%+v", events))
+		}},
 		{"refuses an expected version that is behind or ahead, and writes nothing", appendFile, func(c *Check, s *storeUnderTest[E]) {
 			s.append(c, 0, s.sc.Opened)
 			for _, stale := range []int64{0, 2, 7} {
@@ -138,6 +152,39 @@ func storePromises[E comparable]() []storePromise[E] {
 				}
 			}
 			c.That(wins == 1 && conflicts == 9, "1 success and 9 ErrConcurrency", fmt.Sprintf("%d successes, %d conflicts: %v", wins, conflicts, errs))
+		}},
+		{"checks the version inside the write transaction: one winner even without the unique index", appendFile, func(c *Check, s *storeUnderTest[E]) {
+			// A fresh database whose events table lacks UNIQUE(stream_id, version):
+			// only the check inside the transaction can stop a second writer.
+			db := OpenDB(c.t)
+			execSetup(c, db, `CREATE TABLE events (global_position INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE,
+				stream_id TEXT NOT NULL, version INTEGER NOT NULL, event_type TEXT NOT NULL, schema_version INTEGER NOT NULL,
+				data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL)`)
+			store, err := s.sc.New(c.Ctx(), db)
+			c.NoError(err, "creating the event store on a table without the unique index")
+			c.Doing("20 appends at expected version 0 that all wait for the writer together")
+			held := HoldWriter(c.t, db)
+			var wg sync.WaitGroup
+			var finished atomic.Int32
+			errs := make([]error, 20)
+			for i := range errs {
+				wg.Go(func() {
+					_, errs[i] = store.Append(c.Ctx(), contractStream, 0, s.sc.Opened)
+					finished.Add(1)
+				})
+			}
+			held.AwaitWaiters(len(errs), func() int { return int(finished.Load()) })
+			_ = held.Rollback()
+			wg.Wait()
+			wins := 0
+			for _, err := range errs {
+				if err == nil {
+					wins++
+				} else if !errors.Is(err, s.sc.ErrConcurrency) {
+					c.NoError(err, "Append (a conflict or a success)")
+				}
+			}
+			c.Equal(1, wins, "appends that succeeded (the version must be read inside the write transaction)")
 		}},
 		{"refuses an event its registry does not know, and an empty append, writing nothing", "eventstore_append.go (seal) and registry.go (Encode)", func(c *Check, s *storeUnderTest[E]) {
 			c.Doing("append [AccountOpened, an unregistered event]")
