@@ -174,7 +174,7 @@ func conflictRules() []Rule {
 			var id string
 			var r Response
 			var rounds, rivals int
-			for try := 1; try <= 3; try++ {
+			for try := 1; try <= 5; try++ {
 				id = b.Open(c, ada("checking", 0))
 				c.Doing("deposit while another writer appends to the account before every try")
 				r, rounds, rivals = b.loseEveryRace(c, "/accounts/"+id+"/deposits", money(5))
@@ -258,6 +258,19 @@ func faultRules() []Rule {
 			c.Doing("NewServer on a closed database")
 			_, err := b.NewServer(c.Ctx(), db, log)
 			c.That(err != nil, "an error: the server cannot create its tables", "no error")
+		}},
+		{"a server does not start on an events table of another shape", 2, "store", func(c *Check, b *Bank) {
+			for _, table := range []string{
+				`CREATE TABLE events (global_position INTEGER PRIMARY KEY, stream_id TEXT, data TEXT)`,
+				`CREATE TABLE events (global_position INTEGER PRIMARY KEY, stream_id TEXT, version INTEGER)`,
+			} {
+				db := OpenDB(c.t)
+				execSetup(c, db, table)
+				log, _ := NewServerLog()
+				c.Doing("NewServer on a database whose events table is %s", strings.TrimPrefix(table, "CREATE TABLE events "))
+				_, err := b.NewServer(c.Ctx(), db, log)
+				c.That(err != nil, "an error at start, not a failure at the first append", "no error")
+			}
 		}},
 		{"a stored row that cannot be read is an error, never a guess", 1, "get", func(c *Check, b *Bank) {
 			if b.Table != "accounts" {

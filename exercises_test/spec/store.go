@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -185,6 +186,27 @@ func storePromises[E comparable]() []storePromise[E] {
 				}
 			}
 			c.Equal(1, wins, "appends that succeeded (the version must be read inside the write transaction)")
+		}},
+		{"a clash the version check could not see is a conflict at the stream's real version; any other clash is the database's error", appendFile, func(c *Check, s *storeUnderTest[E]) {
+			s.append(c, 0, s.sc.Opened)
+			execSetup(c, s.db, `CREATE TRIGGER rival AFTER INSERT ON events WHEN NEW.version = 2 AND NEW.stream_id = '`+contractStream+`' BEGIN
+				INSERT INTO events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
+				VALUES (NEW.event_id || '-rival', NEW.stream_id, 3, NEW.event_type, NEW.schema_version, NEW.data, NEW.metadata, NEW.recorded_at);
+			END`)
+			c.Doing("append 2 deposits at version 1 when a rival takes version 3 in between (a trigger)")
+			_, err := s.Append(c.Ctx(), contractStream, 1, s.sc.Deposited(1), s.sc.Deposited(2))
+			c.ErrorIs(err, s.sc.ErrConcurrency, "an error wrapping ErrConcurrency")
+			c.That(strings.Contains(err.Error(), "version 3") && strings.Contains(err.Error(), "expected 1"),
+				"a conflict naming the stream's real version 3 and the expected version 1", err.Error())
+			c.Equal(1, len(s.load(c)), "events in the stream (the append, and the rival inside it, rolled back)")
+			execSetup(c, s.db, `DROP TRIGGER rival`)
+			execSetup(c, s.db, `CREATE TRIGGER same_id BEFORE INSERT ON events WHEN NEW.stream_id = '`+contractStream+`' BEGIN
+				INSERT INTO events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
+				VALUES (NEW.event_id, 'account-elsewhere', 1, NEW.event_type, NEW.schema_version, NEW.data, NEW.metadata, NEW.recorded_at);
+			END`)
+			c.Doing("append a deposit whose event_id another row takes first (a trigger)")
+			_, err = s.Append(c.Ctx(), contractStream, 1, s.sc.Deposited(1))
+			c.That(err != nil && !errors.Is(err, s.sc.ErrConcurrency), "an error that is not ErrConcurrency: the stream did not move", fmt.Sprintf("%v", err))
 		}},
 		{"refuses an event its registry does not know, and an empty append, writing nothing", "eventstore_append.go (seal) and registry.go (Encode)", func(c *Check, s *storeUnderTest[E]) {
 			c.Doing("append [AccountOpened, an unregistered event]")

@@ -299,7 +299,7 @@ func (f *siteFinder) statement(s ast.Stmt) {
 }
 
 // skipStatement leaves out statements whose removal no behaviour can show or that
-// Go would not compile: declarations (:=), panics, logging, and deferred Close or
+// Go would not compile: declarations (:=), panics, logging, Close and deferred
 // Stop (resource release: a leak, not a wrong answer).
 func skipStatement(s ast.Stmt) bool {
 	switch s := s.(type) {
@@ -307,7 +307,7 @@ func skipStatement(s ast.Stmt) bool {
 		return s.Tok == token.DEFINE || allBlank(s.Lhs)
 	case *ast.ExprStmt:
 		call, ok := s.X.(*ast.CallExpr)
-		return ok && (isCallTo(call, "panic") || isLogging(call))
+		return ok && (isCallTo(call, "panic") || isLogging(call) || isCallTo(call, "Close"))
 	case *ast.DeferStmt:
 		return isCallTo(s.Call, "Close") || isCallTo(s.Call, "Stop") || isCallTo(s.Call, "cancel")
 	}
