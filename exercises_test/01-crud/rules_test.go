@@ -9,6 +9,7 @@ import (
 
 // keepers says which file of this stage keeps each part of the bank's rules.
 var keepers = spec.Keepers{
+	"times":    "accounts_table.go (now), used by every UPDATE of balance_updates.go",
 	"open":     "account.go (OpenAccount.Validate) and accounts_table.go (Accounts.Open)",
 	"get":      "accounts_table.go (Accounts.Get) and http_api.go",
 	"deposit":  "balance_updates.go (Accounts.Deposit)",

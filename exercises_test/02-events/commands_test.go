@@ -35,6 +35,7 @@ func Test2_3_TheStreamSaysWhyTheBalanceIsWhatItIs(t *testing.T) {
 
 func Test2_3_HeadersFlowIntoEventMetadata(t *testing.T) {
 	c := spec.For(t, stage)
+	c.KeptBy("http_metadata.go (metadataFor) and eventstore_append.go (seal)")
 	api, _ := newAPI(t)
 	c.Doing("open and deposit with X-Correlation-ID: checkout-7 and X-User-ID: ada")
 	open := api.Post("/accounts", map[string]any{"owner": "Ada", "kind": "savings", "currency": "EUR"}, "X-Correlation-ID", "checkout-7", "X-User-ID", "ada")

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
+	"github.com/go-es-workshop/kit/internal/exercise"
 	bank "github.com/go-es-workshop/kit/stages/02-events"
 )
 
@@ -64,4 +65,19 @@ func Test2_2_UnknownNamesAreRefused(t *testing.T) {
 	c.Doing(`Decode("MoneyTeleported", {"amount":5})`)
 	_, err := bank.NewRegistry().Decode("MoneyTeleported", []byte(`{"amount":5}`))
 	c.That(errors.Is(err, bank.ErrUnknownEventType), "an error wrapping ErrUnknownEventType", fmt.Sprintf("%v", err))
+}
+
+// Test2_2_DataThatIsNotTheEventIsRefused: a stored payload that does not decode is
+// an error, never a zero-valued event (a deposit of 0 that nobody made).
+func Test2_2_DataThatIsNotTheEventIsRefused(t *testing.T) {
+	c := spec.For(t, stage)
+	r := bank.NewRegistry()
+	for _, data := range []string{`{"amount":`, `{"amount":"five"}`, `[1,2]`, ``} {
+		c.Doing("Decode(%q, %q)", "MoneyDeposited", data)
+		e, err := r.Decode("MoneyDeposited", []byte(data))
+		if todo, ok := exercise.IsTodo(err); ok {
+			c.NoError(todo, "Decode")
+		}
+		c.That(err != nil, "an error naming the event", fmt.Sprintf("no error, event %#v", e))
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 // keepers says which file of this stage keeps each part of the bank's rules.
 var keepers = spec.Keepers{
+	"times":    "eventstore_append.go (seal)",
 	"open":     "account.go (OpenAccount.Validate) and bank.go (Bank.Open)",
 	"get":      "bank.go (Bank.Account), replay.go and http_api.go",
 	"deposit":  "bank.go (Bank.Deposit)",

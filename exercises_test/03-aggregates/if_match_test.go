@@ -34,6 +34,7 @@ func Test3_4_AWeakIfMatchNeverMatches(t *testing.T) {
 
 func Test3_4_AnIfMatchListMatchesAnyOfItsTags(t *testing.T) {
 	c := spec.For(t, stage)
+	c.KeptBy("http_if_match.go and precondition.go (Allows)")
 	api, _ := newAPI(t)
 	id := c.OpenAccount(api, "savings", 0)
 	for _, step := range []struct {

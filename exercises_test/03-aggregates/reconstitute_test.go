@@ -26,6 +26,7 @@ func Test3_1_ReconstituteReplaysTheHistory(t *testing.T) {
 
 func Test3_1_ReconstituteEqualsLiveDecisions(t *testing.T) {
 	c := spec.For(t, stage)
+	c.KeptBy("account_factory.go (Reconstitute) and account_aggregate.go (View, record)")
 	c.Doing("rebuild an account from its history, deposit 250, try to close it, then rebuild it from all it recorded")
 	f := bank.NewAccountFactory()
 	past := []bank.Event{opened(bank.Savings, 0), bank.MoneyDeposited{Amount: 800}, bank.MoneyWithdrawn{Amount: 800}}

@@ -43,6 +43,7 @@ func Test3_4_AnOutageIsNotRetried(t *testing.T) {
 // land after another command took the account to version 2.
 func Test3_2_TheRepositorySavesAtTheLoadedVersion(t *testing.T) {
 	c := spec.For(t, stage) // a task test: it needs the factory (3.2) and Reconstitute (3.1)
+	c.KeptBy("account_repository.go (Save)")
 	db := spec.OpenDB(t)
 	store, err := bank.NewEventStore(context.Background(), db, bank.NewRegistry())
 	c.NoError(err, "NewEventStore")

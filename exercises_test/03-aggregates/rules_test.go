@@ -12,6 +12,7 @@ import (
 
 // keepers says which file of this stage keeps each part of the bank's rules.
 var keepers = spec.Keepers{
+	"times":    "eventstore_append.go (seal)",
 	"open":     "account.go (OpenAccount.Validate) and account_factory.go (Open)",
 	"get":      "account_repository.go (Load), account_factory.go (Reconstitute) and http_api.go",
 	"deposit":  "account_aggregate.go (Account.Deposit)",

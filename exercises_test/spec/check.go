@@ -121,15 +121,21 @@ func (c *Check) message(expected, got string) string {
 
 // title names the task, or says that a guard broke, and the rule checked.
 func (c *Check) title() string {
-	title := "This worked in the starter; a change broke it."
-	if c.task.ID != "" {
-		title = fmt.Sprintf("Task %s · %s", c.task.ID, c.task.Title)
+	switch {
+	case c.rule != "" && c.task.ID != "":
+		// A rule names the file that keeps it; the task is only where the test is counted.
+		return fmt.Sprintf("Rule:     %s\n  (a test of Task %s · %s)", c.rule, c.task.ID, c.task.Title)
+	case c.rule != "":
+		return "This worked in the starter; a change broke it.\n  Rule:     " + c.rule
+	case c.task.ID != "":
+		return fmt.Sprintf("Task %s · %s", c.task.ID, c.task.Title)
 	}
-	if c.rule != "" {
-		title += "\n  Rule:     " + c.rule
-	}
-	return title
+	return "This worked in the starter; a change broke it."
 }
+
+// KeptBy names the file whose code a task test checks, when it is not the task's
+// own file (the repository, the HTTP layer): a failure then points there first.
+func (c *Check) KeptBy(file string) { c.keeper = file }
 
 // pointers tells a learner where to look next: the file that keeps the rule
 // checked, else the task's file.

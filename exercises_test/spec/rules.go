@@ -18,7 +18,7 @@ import (
 type Rule struct {
 	Name  string // what holds, in plain words
 	Since int    // the stage that brings it
-	Where string // which part of a stage keeps it: a key of the stage's Keepers
+	Where string // which parts of a stage keep it: keys of the stage's Keepers, comma-separated
 	Check func(c *Check, b *Bank)
 }
 
@@ -61,10 +61,14 @@ func CheckRules(t *testing.T, stageSlug string, start func(*testing.T) *Bank, ke
 		passed := t.Run(r.Name, func(t *testing.T) {
 			c := For(t, stageSlug)
 			c.rule = r.Name
-			c.keeper = keepers[r.Where]
-			if c.keeper == "" {
-				t.Fatalf("rule %q: the stage's Keepers have no file for %q (a bug in the test)", r.Name, r.Where)
+			var files []string
+			for _, part := range strings.Split(r.Where, ",") {
+				if keepers[part] == "" {
+					t.Fatalf("rule %q: the stage's Keepers have no file for %q (a bug in the test)", r.Name, part)
+				}
+				files = append(files, keepers[part])
 			}
+			c.keeper = strings.Join(files, "; ")
 			r.Check(c, start(t))
 		})
 		if !passed && i+1 < len(rules) {
@@ -178,7 +182,7 @@ func moneyRules() []Rule {
 			c.That(r.String("owner") == long && r.String("kind") == "savings" && r.String("currency") == "GBP",
 				"a savings account in GBP for an owner of exactly 100 characters", r.Describe())
 		}},
-		{"the times the bank stores are in UTC", 1, "open", func(c *Check, b *Bank) {
+		{"the times the bank stores are in UTC", 1, "times", func(c *Check, b *Bank) {
 			id := b.Open(c, ada("checking", 0))
 			b.Command(c, 200, "", "/accounts/"+id+"/deposits", money(5))
 			column, where := "recorded_at", "stream_id = 'account-"+id+"'"
@@ -240,7 +244,7 @@ func moneyRules() []Rule {
 			b.Command(c, 200, "", "/accounts/"+savings+"/withdrawals", money(100))
 			b.Expect(c, savings, 0, "open", 3)
 		}},
-		{"a closed account takes no deposit, withdrawal or second close", 1, "close", func(c *Check, b *Bank) {
+		{"a closed account takes no deposit, withdrawal or second close", 1, "close,deposit,withdraw", func(c *Check, b *Bank) {
 			id := b.Open(c, ada("checking", 10000))
 			c.Doing("close an account with a zero balance and an overdraft of 10000")
 			b.Command(c, 200, "", "/accounts/"+id+"/close", nil)
@@ -253,7 +257,7 @@ func moneyRules() []Rule {
 			b.Command(c, 422, "closed", "/accounts/"+id+"/close", nil)
 			b.Expect(c, id, 0, "closed", 2)
 		}},
-		{"a close racing a withdrawal never leaves a closed account with a balance", 1, "close", func(c *Check, b *Bank) {
+		{"a close racing a withdrawal never leaves a closed account with a balance", 1, "close,withdraw", func(c *Check, b *Bank) {
 			for round := range 10 {
 				id := b.Open(c, ada("checking", 10000))
 				c.Doing("round %d of 10: a close and a withdrawal of 100 that both read before either writes", round+1)
