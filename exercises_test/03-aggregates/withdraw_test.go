@@ -70,7 +70,7 @@ func Test3_3_AWithdrawalKeepsItsReference(t *testing.T) {
 		ThenFails(&invalid)
 }
 
-func Test3_3_TheStreamSaysWhyTheBalanceIsWhatItIs(t *testing.T) {
+func Test3_4_TheStreamSaysWhyTheBalanceIsWhatItIs(t *testing.T) {
 	c := spec.For(t, stage)
 	api, _ := newAPI(t)
 	c.CheckTheStreamSaysWhy(api, c.OpenAccount(api, "checking", 10000))

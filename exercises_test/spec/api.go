@@ -178,10 +178,10 @@ func (r Response) Describe() string {
 
 // stuckHint explains a deadline that ran out inside the stage's code.
 func stuckHint(err string) string {
-	if !strings.Contains(err, "context deadline exceeded") {
+	if !strings.Contains(err, "context deadline exceeded") || strings.Contains(err, "(a call ran out of time") {
 		return ""
 	}
-	return "\n(a call ran out of time: " + exercise.OpenTransactionAdvice + ")"
+	return "\n(a call ran out of time: does a loop never end, such as a retry without a bound? Or " + exercise.OpenTransactionAdvice + ")"
 }
 
 func lastError(log string) string {

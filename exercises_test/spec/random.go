@@ -14,7 +14,7 @@ import (
 // 4xx. The seed makes a failure repeatable: the message names the request.
 func (c *Check) CheckRandomRequests(b *Bank, seed uint64, n int) {
 	c.t.Helper()
-	c.rule, c.keeper = "whatever a client sends: never a 5xx, and no write on a refusal", "the http_*.go files, and the command or query the request reached"
+	c.rule, c.keeper = "whatever a client sends: never a 5xx, and no write on a refusal", "http_*.go, and the command or query the request reached"
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	ids := []string{b.Open(c, ada("checking", 10000)), b.Open(c, ada("savings", 0)),
 		"0190c6a8-0000-7000-8000-000000000404", "not-a-uuid", "0190C6A8-7D3E-7A1B-9C2D-3E4F5A6B7C8D",

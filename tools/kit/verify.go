@@ -107,6 +107,9 @@ func verifyStage(s stage, tmp string, race bool) ([]string, error) {
 			}
 		}
 	}
+	if err := checkTasksInOrder(s, tasks, tmp, fail); err != nil {
+		return nil, err
+	}
 	stretch, err := checkStretchStubs(s, tasks, tmp, solution, fail)
 	if err != nil {
 		return nil, err
@@ -144,37 +147,7 @@ func checkStretchStubs(s stage, tasks []task, tmp string, solution testRun, fail
 	if len(optional) == 0 {
 		return 0, nil
 	}
-	files, err := readTree(s.SolutionDir())
-	if err != nil {
-		return 0, err
-	}
-	dir := filepath.Join(tmp, s.Slug+"-without-stretch")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, err
-	}
-	replace := map[string]string{}
-	for rel, src := range files {
-		if !strings.HasSuffix(rel, ".go") || strings.Contains(rel, "/") {
-			continue // the tests import the stage's root package only
-		}
-		res, err := cutTasks(filepath.Join(s.SolutionDir(), rel), src, func(id string) bool { return optional[id] })
-		if err != nil {
-			return 0, err
-		}
-		if len(res.Tasks) == 0 {
-			continue
-		}
-		path := filepath.Join(dir, rel)
-		if err := os.WriteFile(path, res.Text, 0o644); err != nil {
-			return 0, err
-		}
-		replace[rel] = path
-	}
-	overlay := filepath.Join(tmp, s.Slug+"-without-stretch.json")
-	if err := writeOverlay(s, overlay, replace); err != nil {
-		return 0, err
-	}
-	run, err := goTest(s.TestPkg(), goTestOptions{Overlay: overlay})
+	run, err := testWithCut(s, tmp, "without-stretch", func(id string) bool { return optional[id] })
 	if err != nil {
 		return 0, err
 	}
@@ -198,6 +171,89 @@ func checkStretchStubs(s stage, tasks []task, tmp string, solution testRun, fail
 		}
 	}
 	return len(optional), nil
+}
+
+// testWithCut runs the stage's tests against its solution with the regions of the
+// tasks cut selects replaced by their stubs: a learner who did every other task.
+func testWithCut(s stage, tmp, label string, cut func(task string) bool) (testRun, error) {
+	files, err := readTree(s.SolutionDir())
+	if err != nil {
+		return testRun{}, err
+	}
+	dir := filepath.Join(tmp, s.Slug+"-"+label)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return testRun{}, err
+	}
+	replace := map[string]string{}
+	for rel, src := range files {
+		if !strings.HasSuffix(rel, ".go") || strings.Contains(rel, "/") {
+			continue // the tests import the stage's root package only
+		}
+		res, err := cutTasks(filepath.Join(s.SolutionDir(), rel), src, cut)
+		if err != nil {
+			return testRun{}, err
+		}
+		if len(res.Tasks) == 0 {
+			continue
+		}
+		path := filepath.Join(dir, rel)
+		if err := os.WriteFile(path, res.Text, 0o644); err != nil {
+			return testRun{}, err
+		}
+		replace[rel] = path
+	}
+	overlay := filepath.Join(tmp, s.Slug+"-"+label+".json")
+	if err := writeOverlay(s, overlay, replace); err != nil {
+		return testRun{}, err
+	}
+	return goTest(s.TestPkg(), goTestOptions{Overlay: overlay})
+}
+
+// checkTasksInOrder proves that a learner who has done the tasks up to N.k sees
+// every test of those tasks pass: a test that also needs a later task would keep
+// telling them to go back to N.k. For each task but the last, the later tasks are
+// cut and the tests of the tasks done so far must pass.
+func checkTasksInOrder(s stage, tasks []task, tmp string, fail func(string, ...any)) error {
+	var required []task
+	for _, t := range tasks {
+		if !t.Optional {
+			required = append(required, t)
+		}
+	}
+	for i, done := range required[:max(len(required)-1, 0)] {
+		later := map[string]bool{}
+		for _, t := range tasks {
+			if compareTasks(t.ID, done.ID) > 0 {
+				later[t.ID] = true
+			}
+		}
+		run, err := testWithCut(s, tmp, "up-to-"+done.ID, func(id string) bool { return later[id] })
+		if err != nil {
+			return err
+		}
+		if run.BuildFail != "" {
+			fail("the stage does not build with the tasks after %s left undone:\n%s", done.ID, indent(run.BuildFail))
+			continue
+		}
+		for _, name := range run.sortedNames() {
+			id := taskOfTest(name)
+			if id == "" || later[id] || !slices.ContainsFunc(required[:i+1], func(t task) bool { return t.ID == id }) {
+				continue
+			}
+			checksRun++
+			if r := run.Tests[name]; !r.Passed {
+				fail("%s fails when tasks up to %s are done: it needs a later task, so a learner who finished %s would be sent back to it. Name it after the last task it needs.\n%s",
+					name, done.ID, id, indent(firstLines(r.Output, 12)))
+			}
+		}
+	}
+	return nil
+}
+
+// firstLines keeps the first n lines of s.
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	return strings.Join(lines[:min(n, len(lines))], "\n")
 }
 
 // checkTasksCut compares the tasks in tasks.md with the exercise regions cut.

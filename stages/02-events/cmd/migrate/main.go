@@ -1,7 +1,7 @@
 // Command migrate moves stage 1's CRUD accounts into this stage's event store: every
 // legacy row becomes the opening events of a stream. Running it twice adds nothing.
 //
-//	go run ./solutions/02-events/cmd/migrate -from .data/01-crud.db -to .data/02-events.db
+//	go run ./stages/02-events/cmd/migrate -from .data/01-crud.db -to .data/02-events.db
 package main
 
 import (
