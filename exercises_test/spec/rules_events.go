@@ -189,6 +189,13 @@ func conflictRules() []Rule {
 			c.That(rounds < maxRivalRounds, fmt.Sprintf("a 409 after fewer than %d tries (retries are bounded)", maxRivalRounds), fmt.Sprintf("%d tries", rounds))
 			b.Expect(c, id, 0, "open", int64(1+rivals)) // the rivals' events, and none of the deposit's
 		}},
+		{"a command under If-Match that loses a race is a 412, even when the list names the winner's version", 3, "conflict", func(c *Check, b *Bank) {
+			id := b.Open(c, ada("checking", 0))
+			c.Doing(`deposit with If-Match: "1", "2" while a rival takes version 2 first`)
+			r, _, rivals := b.loseRaces(c, 1, "/accounts/"+id+"/deposits", money(5), "If-Match", `"1", "2"`)
+			c.Status(r, 412)
+			b.Expect(c, id, 0, "open", int64(1+rivals)) // the client decided on version 1: nothing of it is stored
+		}},
 	}
 }
 
@@ -202,17 +209,22 @@ const maxRivalRounds = 40
 // returns the answer, how many tries the command made, and how many rivals were
 // appended. After maxRivalRounds the rival stops, so a command that never gives up
 // ends with a success the test can see.
-func (b *Bank) loseEveryRace(c *Check, path string, body any) (Response, int, int) {
+func (b *Bank) loseEveryRace(c *Check, path string, body any, headers ...string) (Response, int, int) {
+	return b.loseRaces(c, maxRivalRounds, path, body, headers...)
+}
+
+// loseRaces is loseEveryRace for the first n tries only.
+func (b *Bank) loseRaces(c *Check, n int, path string, body any, headers ...string) (Response, int, int) {
 	c.t.Helper()
 	held := HoldWriter(c.t, b.DB)
 	var answer Response
 	var finished atomic.Int32
 	go func() {
-		answer = b.Post(path, body)
+		answer = b.Post(path, body, headers...)
 		finished.Store(1)
 	}()
 	rounds, rivals := 0, 0
-	for rounds < maxRivalRounds {
+	for rounds < n {
 		if !held.AwaitWaiters(1, func() int { return int(finished.Load()) }) || finished.Load() == 1 {
 			break
 		}
