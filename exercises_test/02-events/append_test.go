@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -154,47 +153,4 @@ func describeStream(events []bank.Envelope) string {
 		parts[i] = fmt.Sprintf("v%d %s", e.Version, e.Type)
 	}
 	return fmt.Sprintf("%d events: [%s]", len(events), strings.Join(parts, ", "))
-}
-
-func Test2_3_OfConcurrentAppendsAtOneVersionExactlyOneWins(t *testing.T) {
-	c := spec.For(t, stage)
-	store, _ := newStore(t)
-	c.Doing("10 appends at expected version 0 to one stream, at the same moment")
-	var wg sync.WaitGroup
-	errs := make([]error, 10)
-	start := make(chan struct{})
-	for i := range errs {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = store.Append(c.Ctx(), "account-"+adaID, 0, meta, adaOpened)
-		})
-	}
-	close(start)
-	wg.Wait()
-	wins, conflicts := 0, 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case errors.Is(err, bank.ErrConcurrency):
-			conflicts++
-		}
-	}
-	c.That(wins == 1 && conflicts == 9, "1 success and 9 ErrConcurrency", fmt.Sprintf("successes: %d, conflicts: %d; errors: %s", wins, conflicts, distinct(errs)))
-	loaded, err := store.Load(c.Ctx(), "account-"+adaID)
-	c.NoError(err, "Load")
-	c.Equal(1, len(loaded), "events in the stream")
-}
-
-// distinct lists the different error messages among errs, each once.
-func distinct(errs []error) string {
-	seen := map[string]bool{}
-	var out []string
-	for _, err := range errs {
-		if err != nil && !seen[err.Error()] {
-			seen[err.Error()] = true
-			out = append(out, err.Error())
-		}
-	}
-	return strings.Join(out, "; ")
 }

@@ -61,25 +61,7 @@ func serveChild(path string, newServer NewServerFunc) error {
 type child struct {
 	cmd    *exec.Cmd
 	base   string // http://127.0.0.1:port
-	stderr *lockedBuffer
-}
-
-// lockedBuffer collects a child's stderr while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	stderr *ServerLog
 }
 
 // startChild starts the server on the database at path and waits (bounded) until it listens.
@@ -88,7 +70,7 @@ func startChild(c *Check, path string) *child {
 	addrFile := filepath.Join(c.t.TempDir(), "addr")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveDBEnv+"="+path, serveAddrEnv+"="+addrFile)
-	stderr := &lockedBuffer{}
+	stderr := &ServerLog{}
 	cmd.Stderr = stderr
 	c.NoError(cmd.Start(), "starting the server in a child process")
 	c.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
