@@ -295,9 +295,10 @@ func (r mutationRun) report(verbose bool) []string {
 	for _, m := range r.mutants {
 		generated[m.Key] = true
 		if m.Killed {
-			if reason, ok := r.equivalent[m.Key]; ok {
-				problems = append(problems, fmt.Sprintf("stage %d: %s lists a mutant the tests kill (%s): remove it\n    %s (%s)",
-					s.Number, equivalentFile, m.Reason, m.Key, reason))
+			if _, ok := r.equivalent[m.Key]; ok {
+				// Not a failure: a kill that depends on chance (a random pause drawn at
+				// its edge) would make make test flaky. But the proof may be wrong: look.
+				fmt.Printf("    note: %s lists %s, and this run killed it (%s): is the proof right?\n", equivalentFile, m.Key, m.Reason)
 			}
 			continue
 		}
