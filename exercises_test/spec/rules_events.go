@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -41,9 +42,20 @@ func (b *Bank) Events(c *Check, path string) ([]storedEvent, Response) {
 // events table every stage shares (test setup: legacy data, corrupt rows).
 func InsertEvent(c *Check, db *sqlitedb.DB, stream string, version int64, eventType, data string) {
 	c.t.Helper()
-	_, err := db.Write.Exec(`INSERT INTO events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
+	insertEventAt(c, db.Write, stream, version, eventType, data, time.Now())
+}
+
+// execer is a database or a transaction: what insertEventAt writes through.
+type execer interface {
+	Exec(query string, args ...any) (sql.Result, error)
+}
+
+// insertEventAt is InsertEvent through ex (a held transaction too), recorded at the time at.
+func insertEventAt(c *Check, ex execer, stream string, version int64, eventType, data string, at time.Time) {
+	c.t.Helper()
+	_, err := ex.Exec(`INSERT INTO events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
 		VALUES (?, ?, ?, ?, 1, ?, '{}', ?)`, uuid.Must(uuid.NewV7()).String(), stream, version, eventType, data,
-		time.Now().UTC().Format(time.RFC3339Nano))
+		at.UTC().Format(time.RFC3339Nano))
 	c.NoError(err, "inserting an event (test setup)")
 }
 
@@ -233,10 +245,7 @@ func (b *Bank) loseRaces(c *Check, n int, path string, body any, headers ...stri
 		var version int64
 		err := held.QueryRow(`SELECT stream_id, MAX(version) FROM events WHERE stream_id = ?`, "account-"+strings.Split(path, "/")[2]).Scan(&stream, &version)
 		c.NoError(err, "reading the account's version (test setup)")
-		_, err = held.Exec(`INSERT INTO events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
-			VALUES (?, ?, ?, 'MoneyDeposited', 1, '{"amount":0,"reference":"rival"}', '{}', ?)`,
-			uuid.Must(uuid.NewV7()).String(), stream, version+1, time.Now().UTC().Format(time.RFC3339Nano))
-		c.NoError(err, "appending a rival event (test setup)")
+		insertEventAt(c, held, stream, version+1, "MoneyDeposited", `{"amount":0,"reference":"rival"}`, time.Now())
 		c.NoError(held.Commit(), "committing the rival event (test setup)")
 		rivals++
 		held = HoldWriter(c.t, b.DB) // queues for the connection before the command's next try

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/google/uuid"
 	"sync"
 	"testing"
 
@@ -114,10 +113,7 @@ func storePromises[E comparable]() []storePromise[E] {
 		{"Load returns versions in order, whatever the clock said when they were recorded", loadFile, func(c *Check, s *storeUnderTest[E]) {
 			s.append(c, 0, s.sc.Opened)
 			c.Doing("store version 2 with a recorded_at an hour before version 1's (the clock stepped back)")
-			_, err := s.db.Write.Exec(`INSERT INTO events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
-				VALUES (?, ?, 2, 'MoneyDeposited', 1, '{"amount":5}', '{}', ?)`, uuid.Must(uuid.NewV7()).String(), contractStream,
-				time.Now().UTC().Add(-time.Hour).Format(time.RFC3339Nano))
-			c.NoError(err, "test setup")
+			insertEventAt(c, s.db.Write, contractStream, 2, "MoneyDeposited", `{"amount":5}`, time.Now().Add(-time.Hour))
 			events := s.load(c)
 			c.That(len(events) == 2 && events[0].Version == 1 && events[1].Version == 2, "versions 1, 2", fmt.Sprintf("%+v", events))
 		}},
