@@ -242,12 +242,16 @@ func (c *Check) stubAnswered(want, got int, todo *exercise.TodoError) string {
 type NewServerFunc func(context.Context, *sqlitedb.DB, *slog.Logger) (*echo.Echo, error)
 
 // StartAPI starts a stage's server on a fresh database, in process, and returns
-// a client for it and the database (to look behind the API).
+// a client for it and the database (to look behind the API). The server's context
+// ends when the test does, before the database closes: what the server runs in
+// the background (stage 4's projections) stops first.
 func StartAPI(t testing.TB, newServer NewServerFunc) (*API, *sqlitedb.DB) {
 	t.Helper()
 	db := OpenDB(t)
 	log, serverLog := NewServerLog()
-	e, err := newServer(context.Background(), db, log)
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	e, err := newServer(ctx, db, log)
 	if err != nil {
 		t.Fatalf("starting the server: %v", err)
 	}

@@ -56,8 +56,8 @@ func BadRequests(accountID string) []BadRequest {
 		{Name: "open: no content type", Method: "POST", Path: "/accounts", Body: `{` + valid + `}`, Want: 415},
 		{Name: "open: 100 KB body", Method: "POST", Path: "/accounts", ContentType: js, Body: `{"owner":"` + strings.Repeat("a", 100<<10) + `"}`, Want: 413},
 		{Name: "open: malformed correlation id", Method: "POST", Path: "/accounts", ContentType: js, Body: `{` + valid + `}`, Headers: []string{"X-Correlation-ID", "has spaces in it"}, Want: 400},
-		{Name: "get: malformed id", Method: "GET", Path: "/accounts/not-a-uuid", Want: 400},
-		{Name: "close: malformed id", Method: "POST", Path: "/accounts/42/close", Want: 400},
+		{Name: "get: malformed id", Method: "GET", Path: "/accounts/not-a-uuid", Want: 400, DetailHas: "is not a UUID"},
+		{Name: "close: malformed id", Method: "POST", Path: "/accounts/42/close", Want: 400, DetailHas: "is not a UUID"},
 		{Name: "close: a text body", Method: "POST", Path: "/accounts/" + accountID + "/close", ContentType: "text/plain", Body: "now", Want: 415},
 		{Name: "close: a field it does not take", Method: "POST", Path: "/accounts/" + accountID + "/close", ContentType: js, Body: `{"reason":"x"}`, Want: 400},
 		{Name: "close: malformed JSON", Method: "POST", Path: "/accounts/" + accountID + "/close", ContentType: js, Body: `{`, Want: 400},
@@ -89,7 +89,7 @@ func BadRequests(accountID string) []BadRequest {
 				Body: `{"amount":5,"reference":"\trent"}`, Want: 400, DetailHas: "reference"},
 			BadRequest{Name: op + ": reference as a number", Method: "POST", Path: path, ContentType: js,
 				Body: `{"amount":5,"reference":42}`, Want: 400, DetailHas: "reference"},
-			BadRequest{Name: op + ": malformed id", Method: "POST", Path: "/accounts/42/" + op, ContentType: js, Body: `{"amount":5}`, Want: 400},
+			BadRequest{Name: op + ": malformed id", Method: "POST", Path: "/accounts/42/" + op, ContentType: js, Body: `{"amount":5}`, Want: 400, DetailHas: "is not a UUID"},
 			BadRequest{Name: op + ": wrong content type", Method: "POST", Path: path, ContentType: "application/xml", Body: `<amount>5</amount>`, Want: 415},
 		)
 	}
@@ -133,4 +133,55 @@ func (c *Check) CheckRefused(b BadRequest, r Response) {
 	if b.DetailHas != "" {
 		c.That(strings.Contains(r.String("detail"), b.DetailHas), fmt.Sprintf("a detail that names %q", b.DetailHas), r.Describe())
 	}
+}
+
+// CQRSBadRequests lists what stage 4 on must refuse besides BadRequests: commands
+// with an Idempotency-Key that is not one, and queries on the read models with
+// parameters that are not what they take. accountID is an existing, open account.
+func CQRSBadRequests(accountID string) []BadRequest {
+	const js = "application/json"
+	var cases []BadRequest
+	for _, key := range []string{"", "has spaces", strings.Repeat("k", 129), `"unclosed`, `unopened"`, `""`, `"a" "b"`, "key-1, key-2", "clé", `'single'`} {
+		cases = append(cases, BadRequest{Name: "deposit with Idempotency-Key " + key, Method: "POST", Path: "/accounts/" + accountID + "/deposits",
+			ContentType: js, Body: `{"amount":5}`, Headers: []string{"Idempotency-Key", key}, Want: 400, DetailHas: "Idempotency-Key"})
+	}
+	for _, key := range []string{"has spaces"} {
+		cases = append(cases,
+			BadRequest{Name: "open with Idempotency-Key " + key, Method: "POST", Path: "/accounts", ContentType: js,
+				Body: `{"owner":"Ada","kind":"checking","currency":"EUR"}`, Headers: []string{"Idempotency-Key", key}, Want: 400, DetailHas: "Idempotency-Key"},
+			BadRequest{Name: "withdraw with Idempotency-Key " + key, Method: "POST", Path: "/accounts/" + accountID + "/withdrawals", ContentType: js,
+				Body: `{"amount":5}`, Headers: []string{"Idempotency-Key", key}, Want: 400, DetailHas: "Idempotency-Key"},
+			BadRequest{Name: "close with Idempotency-Key " + key, Method: "POST", Path: "/accounts/" + accountID + "/close",
+				Headers: []string{"Idempotency-Key", key}, Want: 400, DetailHas: "Idempotency-Key"},
+		)
+	}
+	get := func(name, path, detail string) BadRequest {
+		return BadRequest{Name: name, Method: "GET", Path: path, Want: 400, DetailHas: detail}
+	}
+	history := "/accounts/" + accountID + "/transactions"
+	cases = append(cases,
+		get("accounts by owner without an owner", "/accounts", "owner"),
+		get("accounts by owner, blank", "/accounts?owner=%20%20", "owner"),
+		get("accounts by owner, too long", "/accounts?owner="+strings.Repeat("a", 101), "owner"),
+		get("accounts by owner after something that is not an account id", "/accounts?owner=Ada&after=42", "after"),
+		get("accounts by owner after a UUID without its dashes", "/accounts?owner=Ada&after=0190c6a87d3e7a1b9c2d3e4f5a6b7c8d", "after"),
+		get("accounts by owner, limit 0", "/accounts?owner=Ada&limit=0", "limit"),
+		get("accounts by owner, limit 1001", "/accounts?owner=Ada&limit=1001", "limit"),
+		get("accounts by owner, min_position -1", "/accounts?owner=Ada&min_position=-1", "min_position"),
+		get("accounts by owner, min_position 1.5", "/accounts?owner=Ada&min_position=1.5", "min_position"),
+		get("transactions of a malformed id", "/accounts/42/transactions", "id"),
+		get("transactions after version -1", history+"?after_version=-1", "after_version"),
+		get("transactions, limit 0", history+"?limit=0", "limit"),
+		get("transactions, limit 1001", history+"?limit=1001", "limit"),
+		get("transactions, min_position two", history+"?min_position=two", "min_position"),
+		get("daily totals without from", "/reports/daily-totals?to=2024-05-01", "query parameter from"),
+		get("daily totals without to", "/reports/daily-totals?from=2024-05-01", "query parameter to"),
+		get("daily totals from a day that does not exist", "/reports/daily-totals?from=2024-02-30&to=2024-03-01", "query parameter from"),
+		get("daily totals from a time, not a day", "/reports/daily-totals?from=2024-05-01T00:00:00Z&to=2024-05-02", "query parameter from"),
+		get("daily totals to a day that does not exist", "/reports/daily-totals?from=2024-05-01&to=2024-05-32", "query parameter to"),
+		get("daily totals to before from", "/reports/daily-totals?from=2024-05-02&to=2024-05-01", "366 days"),
+		get("daily totals over 367 days", "/reports/daily-totals?from=2024-01-01&to=2025-01-01", "366 days"),
+		get("daily totals, min_position x", "/reports/daily-totals?from=2024-05-01&to=2024-05-01&min_position=x", "min_position"),
+	)
+	return cases
 }

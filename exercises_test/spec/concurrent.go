@@ -71,8 +71,18 @@ func (a *API) Collide(t testing.TB, db *sqlitedb.DB, n int, path string, body an
 
 // Post is one request of CollideAll.
 type Post struct {
-	Path string
-	Body any
+	Path    string
+	Body    any
+	Headers []string // pairs, as for Do
+}
+
+// Copies is n copies of one request, for CollideAll.
+func Copies(n int, p Post) []Post {
+	posts := make([]Post, n)
+	for i := range posts {
+		posts[i] = p
+	}
+	return posts
 }
 
 // CollideAll is Collide for different requests (transfers in both directions, a
@@ -87,7 +97,7 @@ func (a *API) CollideAll(t testing.TB, db *sqlitedb.DB, posts []Post) []Response
 	finished := 0
 	for i, p := range posts {
 		wg.Go(func() {
-			r := a.Post(p.Path, p.Body)
+			r := a.Post(p.Path, p.Body, p.Headers...)
 			mu.Lock()
 			answers[i] = r
 			finished++

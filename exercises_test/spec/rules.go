@@ -51,7 +51,7 @@ func RulesUpTo(n int) []Rule {
 }
 
 func allRules() []Rule {
-	return slices.Concat(moneyRules(), eventRules(), migrationRules(), conflictRules(), aggregateRules(), faultRules())
+	return slices.Concat(moneyRules(), eventRules(), migrationRules(), conflictRules(), aggregateRules(), cqrsRules(), faultRules())
 }
 
 // CheckRules runs each rule as a subtest of t, on a fresh server started by start.
@@ -304,6 +304,64 @@ func aggregateRules() []Rule {
 			b.Command(c, 200, "", "/accounts/"+id+"/deposits", money(5))
 			r := b.Account(c, id)
 			c.Equal(`"2"`, r.Header.Get("ETag"), "the ETag of GET /accounts/{id} at version 2")
+		}},
+		{"commands answer with the account's version, the event's position and the ETag", 3, "conflict", func(c *Check, b *Bank) {
+			id := b.Open(c, ada("savings", 0))
+			c.Doing("deposit 700, withdraw 700, close")
+			for i, step := range []struct {
+				path string
+				body any
+			}{{"/deposits", money(700)}, {"/withdrawals", money(700)}, {"/close", nil}} {
+				r := b.Post("/accounts/"+id+step.path, step.body)
+				c.Status(r, http.StatusOK)
+				v := int64(i + 2)
+				c.That(r.Int("version") == v && r.Int("position") > 0 && r.Header.Get("ETag") == fmt.Sprintf(`"%d"`, v),
+					fmt.Sprintf(`version %d, a position, ETag "%d"`, v, v), r.Describe())
+			}
+		}},
+		{"of concurrent withdrawals, exactly the affordable ones are accepted", 3, "conflict", func(c *Check, b *Bank) {
+			id := b.Open(c, ada("checking", 1000))
+			c.Doing("40 withdrawals of 100, all decided at version 1 before any is saved; the overdraft limit of 1000 affords 10")
+			statuses := b.Collide(c.t, b.DB, 40, "/accounts/"+id+"/withdrawals", money(100))
+			c.That(statuses.N(200) == 10 && statuses.N(422) == 30, "10 × 200 and 30 × 422: conflicts retried with a fresh decision, none lost, none wrongly refused", statuses.String())
+			b.Expect(c, id, -1000, "open", 11)
+		}},
+		{"a stale If-Match is a 412 and writes nothing", 3, "conflict", func(c *Check, b *Bank) {
+			id := b.Open(c, ada("checking", 1000))
+			c.Doing(`deposit with If-Match: "1" (the current version)`)
+			c.Status(b.Post("/accounts/"+id+"/deposits", money(100), "If-Match", `"1"`), http.StatusOK)
+			for _, cmd := range []struct {
+				path string
+				body any
+			}{{"/withdrawals", money(100)}, {"/close", nil}} {
+				c.Doing(`POST %s with If-Match: "1", now stale`, cmd.path)
+				c.Status(b.Post("/accounts/"+id+cmd.path, cmd.body, "If-Match", `"1"`), http.StatusPreconditionFailed)
+			}
+			b.Expect(c, id, 100, "open", 2)
+		}},
+		{"If-Match compares strongly: a weak tag, or one naming no version, never matches", 3, "conflict", func(c *Check, b *Bank) {
+			id := b.Open(c, ada("savings", 0))
+			for _, tag := range []string{`W/"1"`, `W/"1", W/"2"`, `"one"`, `"0"`, `"01"`, `""`, `"2"`, `"-1"`, `"#1"`, `"~"`, "\"\u0080\"", `"99999999999999999999"`} {
+				c.Doing(`deposit with If-Match: %s on an account at version 1, whose ETag is "1"`, tag)
+				c.Status(b.Post("/accounts/"+id+"/deposits", money(1), "If-Match", tag), http.StatusPreconditionFailed)
+			}
+			b.Expect(c, id, 0, "open", 1)
+		}},
+		{"an If-Match list matches any of its tags, and * any existing account", 3, "conflict", func(c *Check, b *Bank) {
+			id := b.Open(c, ada("savings", 0))
+			for _, step := range []struct {
+				ifMatch string
+				version int64
+			}{{`"1", "2"`, 1}, {`"1", "2"`, 2}, {`W/"3", "9", "3"`, 3}, {` "7" ,, "4" `, 4}, {"*", 5}, {" * ", 6}} {
+				c.Doing("deposit with If-Match: %s on an account at version %d", step.ifMatch, step.version)
+				r := b.Post("/accounts/"+id+"/deposits", money(1), "If-Match", step.ifMatch)
+				c.Status(r, http.StatusOK)
+				c.Equal(step.version+1, r.Int("version"), "version after the deposit")
+			}
+			c.Doing(`deposit with If-Match: "1", "2", "3" on an account at version 7`)
+			c.Status(b.Post("/accounts/"+id+"/deposits", money(1), "If-Match", `"1", "2", "3"`), http.StatusPreconditionFailed)
+			c.Doing("deposit with If-Match: * into an account that does not exist")
+			c.Status(b.Post("/accounts/0190c6a8-0000-7000-8000-000000000404/deposits", money(1), "If-Match", "*"), http.StatusNotFound)
 		}},
 	}
 }

@@ -110,9 +110,11 @@ func waitHealthy(base string, stopped <-chan error) error {
 // story seeds the demo through the public API, as a client would.
 type story struct {
 	base             string
-	stage            int // the stage the server runs: references from 2, If-Match from 3
+	stage            int // the stage the server runs: references from 2, If-Match from 3, read models from 4
 	ada, grace, alan string
 	adaWhy           string // Ada's stream, told line by line, for the guide
+	adaStatement     string // Ada's transaction history, read from its read model (stage 4 on)
+	position         int64  // the position of the story's last command (stage 4 on: min_position)
 }
 
 // tell opens three accounts and moves money so that Ada's balance ends at 40:
@@ -140,10 +142,62 @@ func (s *story) tell() error {
 	if s.stage >= 3 {
 		step(s.staleWrite)
 	}
+	if s.stage >= 4 {
+		step(s.retriedDeposit)
+		step(func() (e error) { s.adaStatement, e = s.statement(s.ada); return })
+	}
 	if s.stage >= 2 {
 		step(func() (e error) { s.adaWhy, e = s.why(s.ada); return })
 	}
 	return err
+}
+
+// retriedDeposit shows an Idempotency-Key (stage 4): Grace's phone sends a refund,
+// loses the answer and sends it again with the same key; the second answer is the
+// first one, and the money arrives once.
+func (s *story) retriedDeposit() error {
+	body := s.money(1500, "refund")
+	var first map[string]any
+	for try := range 2 {
+		resp, err := s.do(http.MethodPost, "/accounts/"+s.grace+"/deposits", body, http.StatusOK,
+			"X-User-ID", "grace", "X-Correlation-ID", "story-grace-phone", "Idempotency-Key", "grace-refund-1")
+		if err != nil {
+			return err
+		}
+		if try == 0 {
+			first = resp
+		} else if resp["position"] != first["position"] {
+			return fmt.Errorf("the retried deposit was carried out twice: %v, then %v", first, resp)
+		}
+		s.position = int64(resp["position"].(float64))
+	}
+	return nil
+}
+
+// statement reads an account's history from its read model once it includes the
+// story's last command (min_position), one line per event with the balance after it.
+func (s *story) statement(id string) (string, error) {
+	var history struct {
+		Transactions []struct {
+			Version      int64  `json:"version"`
+			Kind         string `json:"kind"`
+			Amount       int64  `json:"amount"`
+			Reference    string `json:"reference"`
+			BalanceAfter int64  `json:"balance_after"`
+		} `json:"transactions"`
+	}
+	if err := s.get(fmt.Sprintf("/accounts/%s/transactions?min_position=%d", id, s.position), &history); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, t := range history.Transactions {
+		line := fmt.Sprintf("  v%d %-11s %+7d  balance %6d", t.Version, t.Kind, t.Amount, t.BalanceAfter)
+		if t.Reference != "" {
+			line += fmt.Sprintf("  %q", t.Reference)
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String(), nil
 }
 
 func (s *story) open(user, owner, kind string, overdraft int64) (string, error) {
@@ -270,6 +324,19 @@ func (s *story) guide(latest stage) {
 	if s.adaWhy != "" {
 		why = "\nAda's balance is 40. Her stream says why, each payment with the reason its client gave:\n" + s.adaWhy
 	}
+	if s.adaStatement != "" {
+		why += "\nHer statement, read from a read model (the write model never answers this query):\n" + s.adaStatement +
+			"Grace's phone sent a refund twice with one Idempotency-Key: it arrived once.\n"
+	}
+	more := ""
+	if s.stage >= 4 {
+		more = fmt.Sprintf(`  curl -s $BASE/accounts/$ADA/transactions # read model: a line per event, the balance after each
+  curl -s "$BASE/accounts?owner=Grace%%20Hopper"  # read model: an owner's accounts
+  curl -s $BASE/projections                # each projection's checkpoint, the head of the log, the lag
+  curl -si "$BASE/accounts/$ADA/transactions?min_position=%d"
+                                           # a position the log has not reached: 503 after 2 s, naming the lag
+`, s.position+1000)
+	}
 	fmt.Printf(`
 Stage %d (%s) is running with a seeded story (database .data/demo.db).
 %s
@@ -283,8 +350,8 @@ Then try:
   curl -s "$BASE/events?after=0&limit=5"   # the global log, in order
   curl -si -X POST $BASE/accounts/$GRACE/withdrawals -H 'Content-Type: application/json' -H 'If-Match: "2"' -d '{"amount":1,"reference":"cinema"}'
                                            # a stale If-Match: 412 (and a line in the server's log)
-Or open %s/ in a browser: what this stage adds, with curl examples.
+%sOr open %s/ in a browser: what this stage adds, with curl examples.
 
 Ctrl-C stops the server.
-`, latest.Number, latest.Slug, why, s.base, s.ada, s.grace, s.alan, s.base)
+`, latest.Number, latest.Slug, why, s.base, s.ada, s.grace, s.alan, more, s.base)
 }

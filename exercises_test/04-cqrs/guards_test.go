@@ -1,0 +1,23 @@
+package cqrs_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+)
+
+func TestGuard_UnknownAccountsAre404(t *testing.T) {
+	c := spec.Guard(t, stage, "http_api.go and http_events.go", "an unknown account is a 404")
+	api, _ := newAPI(t)
+	for _, path := range []string{"/accounts/" + adaID, "/accounts/" + adaID + "/events"} {
+		c.Doing("GET %s", path)
+		c.Status(api.Get(path), http.StatusNotFound)
+	}
+}
+
+func TestGuard_IndexStageAndHealth(t *testing.T) {
+	api, _ := newAPI(t)
+	spec.Guard(t, stage, "stage.go and internal/web (index page)", "GET /, /stage and /healthz describe the stage").
+		CheckStagePages(api, 4, "Idempotency-Key", "min_position", "read model", "write model", "/projections")
+}

@@ -1,0 +1,49 @@
+// Command server runs this stage's HTTP API on loopback until SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
+	"github.com/go-es-workshop/kit/internal/web"
+	bank "github.com/go-es-workshop/kit/solutions/04-cqrs"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on (loopback by default)")
+	dbPath := flag.String("db", ".data/"+bank.Stage.Slug+".db", "SQLite database file, created if missing")
+	flag.Parse()
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	context.AfterFunc(ctx, stop) // after the first signal, a second one stops at once
+	if err := run(ctx, *addr, *dbPath, log); err != nil {
+		log.Error("server stopped", "error", err)
+		os.Exit(1)
+	}
+	log.Info("server stopped cleanly")
+}
+
+func run(ctx context.Context, addr, dbPath string, log *slog.Logger) error {
+	db, err := sqlitedb.Open(dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	e, err := bank.NewServer(ctx, db, log)
+	if err != nil {
+		return err
+	}
+	return web.Serve(ctx, e, addr, func(a net.Addr) {
+		log.Info(fmt.Sprintf("stage %d (%s) listening on http://%s", bank.Stage.Number, bank.Stage.Slug, a),
+			"db", dbPath, "driver", sqlitedb.Driver())
+	})
+}
