@@ -120,9 +120,11 @@ func logOf(items ...any) []bank.Envelope {
 }
 
 // describeEnvelope prints an envelope for a Given line:
-// @3 account-0190c6a8… v2 2024-05-01T10:00:00Z MoneyDeposited{Amount:5000 Reference:}.
+// @3 account-…3e4f5a6b7c8d v2 2024-05-01T10:00:00Z MoneyDeposited{Amount:5000 Reference:}.
+// The test accounts' ids differ in their last digits (their first ones are one
+// UUIDv7 timestamp), so those are the ones shown.
 func describeEnvelope(e bank.Envelope) string {
-	return fmt.Sprintf("@%d %s… v%d %s %s%+v", e.Position, e.StreamID[:len("account-")+8], e.Version,
+	return fmt.Sprintf("@%d account-…%s v%d %s %s%+v", e.Position, e.StreamID[max(0, len(e.StreamID)-12):], e.Version,
 		e.RecordedAt.Format(time.RFC3339), e.Type, e.Event)
 }
 

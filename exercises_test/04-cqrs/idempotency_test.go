@@ -15,10 +15,12 @@ func depositOver(api *spec.API, id string, amount int64, headers ...string) spec
 func Test4_2_ARepeatedCommandGetsItsFirstAnswerAndWritesNothing(t *testing.T) {
 	c := spec.For(t, stage)
 	api, _ := newAPI(t)
+	c.OpenAccount(api, "checking", 1000) // another account's event first: positions are not versions
 	id := c.OpenAccount(api, "savings", 0)
 	c.Doing("deposit 500 with Idempotency-Key: pay-1")
 	first := depositOver(api, id, 500, "Idempotency-Key", "pay-1")
 	c.Status(first, http.StatusOK)
+	c.That(first.Int("position") == 3 && first.Int("version") == 2, "the deposit at version 2 of its account, position 3 of the log", first.Describe())
 	for i := range 2 {
 		c.Doing("deposit 500 with Idempotency-Key: pay-1 again (repeat %d)", i+1)
 		again := depositOver(api, id, 500, "Idempotency-Key", "pay-1")
@@ -35,6 +37,8 @@ func Test4_2_ARepeatedCommandGetsItsFirstAnswerAndWritesNothing(t *testing.T) {
 	c.Equal(string(first.Body), string(again.Body), "the repeat's answer")
 	r := api.Get("/accounts/" + id)
 	c.That(r.Int("balance") == 0 && r.Int("version") == 3, "balance 0 at version 3: one deposit, one withdrawal", r.Describe())
+	events := c.Stream(api, id)
+	c.Equal("pay-1", events[1].Metadata.CausationID, "the deposit's causation_id (its command's id: the Idempotency-Key)")
 }
 
 func Test4_2_AKeyUsedForAnotherRequestIsRefused(t *testing.T) {
@@ -54,6 +58,7 @@ func Test4_2_CopiesSentAtOnceHappenOnce(t *testing.T) {
 	api, db := newAPI(t)
 	c.Doing("10 copies of one open-account command with Idempotency-Key: open-1, all waiting for the database at the same moment")
 	answers := api.CollideAll(t, db, spec.Copies(10, spec.Post{Path: "/accounts", Body: map[string]any{"owner": "Ada", "kind": "savings", "currency": "EUR"}, Headers: []string{"Idempotency-Key", "open-1"}}))
+	c.Status(answers[0], http.StatusCreated) // an unfinished task says so here, once
 	got := ""
 	same := true
 	for _, r := range answers {
@@ -94,7 +99,7 @@ func Test4_2_OnlyAClientsKeyIsKeptAndAKeyThatCannotBeReadIsAnError(t *testing.T)
 	c.Status(depositOver(api, id, 6, "Idempotency-Key", "pay-1"), http.StatusOK)
 	var n int
 	c.NoError(db.Read.QueryRow(`SELECT COUNT(*) FROM idempotency_keys`).Scan(&n), "counting the idempotency keys")
-	c.Equal(1, n, "keys kept (a command without a key has nothing to repeat it by)")
+	c.Equal(1, n, "keys kept: the client's pay-1 only (a command without a key has nothing to repeat it by, so none is kept for it)")
 	_, err := db.Write.Exec(`ALTER TABLE idempotency_keys RENAME TO gone`)
 	c.NoError(err, "taking the idempotency keys away (test setup)")
 	c.Doing("deposit 7 with Idempotency-Key: pay-2 while the keys cannot be read")

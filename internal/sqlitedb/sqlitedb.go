@@ -25,13 +25,20 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"time"
 )
 
 // DB holds the two connection pools of one SQLite database file.
 type DB struct {
 	Write *sql.DB // exactly one connection; transactions begin IMMEDIATE
 	Read  *sql.DB // several read-only connections
+
+	background sync.WaitGroup // work started with Go, which Close waits for
 }
+
+// CloseWait bounds how long Close waits for background work to stop.
+const CloseWait = 10 * time.Second
 
 // Options tune how durable a commit is. The zero value is the kit's default.
 type Options struct {
@@ -90,9 +97,27 @@ func OpenWith(path string, opts Options) (*DB, error) {
 	return &DB{Write: write, Read: read}, nil
 }
 
-// Close closes both pools.
+// Go runs work that uses the database in the background (stage 4's projectors)
+// until it returns, which it must do once its context ends. Close waits for it,
+// so the last transaction of a stopping projector finishes before the pools close,
+// and no file of the database is still being written after Close returns.
+func (db *DB) Go(work func()) {
+	db.background.Go(work)
+}
+
+// Close waits, up to CloseWait, for the work started with Go, then closes both
+// pools. Work still running by then fails on the closed pools (its transaction
+// rolls back), and Close says so.
 func (db *DB) Close() error {
-	return errors.Join(db.Read.Close(), db.Write.Close())
+	stopped := make(chan struct{})
+	go func() { db.background.Wait(); close(stopped) }()
+	var late error
+	select {
+	case <-stopped:
+	case <-time.After(CloseWait):
+		late = fmt.Errorf("sqlitedb: background work still running after %s; closing anyway", CloseWait)
+	}
+	return errors.Join(late, db.Read.Close(), db.Write.Close())
 }
 
 // Ping checks that both pools can reach the file (used by GET /healthz).

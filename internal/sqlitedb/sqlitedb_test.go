@@ -247,3 +247,33 @@ func TestReadThenWriteTransactionsAcrossTwoOpensWait(t *testing.T) {
 func TestDriverIsNamed(t *testing.T) {
 	require.NotEmpty(t, sqlitedb.Driver())
 }
+
+// Close waits for the background work started with Go: a projector's last
+// transaction commits before the pools close.
+func TestCloseWaitsForBackgroundWork(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kit.db")
+	db, err := sqlitedb.Open(path)
+	require.NoError(t, err)
+	_, err = db.Write.Exec(`CREATE TABLE done (n INTEGER)`)
+	require.NoError(t, err)
+	ctx, stop := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	db.Go(func() {
+		close(started)
+		<-ctx.Done()
+		_, err := db.Write.Exec(`INSERT INTO done VALUES (1)`) // the last write of a stopping worker
+		if err != nil {
+			t.Errorf("the background work's last write: %v", err)
+		}
+	})
+	<-started
+	stop()
+	require.NoError(t, db.Close())
+
+	again, err := sqlitedb.Open(path)
+	require.NoError(t, err)
+	defer again.Close()
+	var n int
+	require.NoError(t, again.Read.QueryRow(`SELECT COUNT(*) FROM done`).Scan(&n))
+	require.Equal(t, 1, n, "the background work finished before Close returned")
+}

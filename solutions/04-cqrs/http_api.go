@@ -12,7 +12,7 @@ import (
 )
 
 // NewServer wires the application (application.go) to the HTTP API. Its
-// projections run until ctx ends. The handlers below only turn requests into
+// projections run until ctx ends, and db.Close waits for them. The handlers below only turn requests into
 // commands and queries, and their results into answers.
 func NewServer(ctx context.Context, db *sqlitedb.DB, log *slog.Logger) (*echo.Echo, error) {
 	store, err := NewEventStore(ctx, db, NewRegistry())
@@ -23,7 +23,7 @@ func NewServer(ctx context.Context, db *sqlitedb.DB, log *slog.Logger) (*echo.Ec
 	if err != nil {
 		return nil, err
 	}
-	go app.Projector.Run(ctx)
+	db.Go(func() { app.Projector.Run(ctx) }) // db.Close waits for the projectors to stop
 	api := &api{app: app, store: store}
 	e := web.New(Stage, db.Ping, log)
 	e.POST("/accounts", api.openAccount)

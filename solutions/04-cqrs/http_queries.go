@@ -113,17 +113,23 @@ func queryDay(c echo.Context, name string) (time.Time, error) {
 }
 
 // answerQuery answers a query, or says why it cannot. A read model that has not
-// caught up is a 503 with Retry-After, and the problem names the projection,
-// its checkpoint, the head of the log and the lag (RFC 9457 extension members).
+// caught up is a 503, and the problem names the projection, its checkpoint, the
+// head of the log and the lag (RFC 9457 extension members). Retry-After only
+// while the projection runs: one that has failed will not catch up by waiting.
 func answerQuery(c echo.Context, answer any, err error) error {
 	var behind *ProjectionBehindError
 	switch {
 	case errors.As(err, &behind):
 		p := behind.Projection
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(MaxReadWait/time.Second)))
+		advice := "retry, or read without min_position (an older answer)"
+		if p.Status == "running" {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(MaxReadWait/time.Second)))
+		} else {
+			advice = "it will not catch up before it is fixed; read without min_position (an older answer)"
+		}
 		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 		return c.JSON(http.StatusServiceUnavailable, behindProblem{
-			Problem:    *web.NewProblem(http.StatusServiceUnavailable, fmt.Sprintf("%v; retry, or read without min_position (an older answer)", err)),
+			Problem:    *web.NewProblem(http.StatusServiceUnavailable, fmt.Sprintf("%v; %s", err, advice)),
 			Projection: p.Name, ProjectionStatus: p.Status, Checkpoint: p.Checkpoint,
 			MinPosition: behind.MinPosition, Head: p.Head, Lag: p.Lag,
 		})

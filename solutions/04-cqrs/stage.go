@@ -21,7 +21,7 @@ var Stage = web.StageInfo{
 		{Method: "GET", Path: "/accounts/{id}", Summary: "write model: the account rebuilt from its stream (ETag: its version)",
 			Curl: `curl -si $BASE/accounts/$ID`},
 		{Method: "POST", Path: "/accounts/{id}/deposits", Summary: "command DepositMoney; with Idempotency-Key it happens once: send it twice and see the same answer, Idempotent-Replayed: true",
-			Curl: `curl -si -X POST $BASE/accounts/$ID/deposits -H 'Content-Type: application/json' -H 'Idempotency-Key: salary-march-ada' -d '{"amount":5000,"reference":"salary March"}'`},
+			Curl: `curl -si -X POST $BASE/accounts/$ID/deposits -H 'Content-Type: application/json' -H "Idempotency-Key: salary-march-$ID" -d '{"amount":5000,"reference":"salary March"}'`},
 		{Method: "POST", Path: "/accounts/{id}/withdrawals", Summary: "command WithdrawMoney, down to the overdraft limit; sets POS to the position it answers",
 			Curl: `POS=$(curl -s -X POST $BASE/accounts/$ID/withdrawals -H 'Content-Type: application/json' -d '{"amount":3000,"reference":"rent"}' | sed 's/.*"position":\([0-9]*\).*/\1/'); echo "$POS"`},
 		{Method: "GET", Path: "/accounts/{id}/transactions?after_version=N&limit=M&min_position=P", Summary: "read model: the account's history, a line per event with the balance after it; min_position waits until it includes your withdrawal",

@@ -57,22 +57,44 @@ func runMutate(args []string) error {
 		fmt.Println("mutant binaries kept in", tmp, "(run one: cd exercises_test/NN-topic && KIT_MUTANT=ID", tmp+"/NN-topic/mutants.test -test.v)")
 	}
 	started := time.Now()
+	// The stages run at once on one pool of test runs: while one stage compiles or
+	// traces, another's mutants keep the pool busy. Reports print in stage order.
+	pool := newRunPool(workers())
+	runs := make([]mutationRun, len(list))
+	errs := make([]error, len(list))
+	var wg sync.WaitGroup
+	for i, s := range list {
+		wg.Go(func() { runs[i], errs[i] = mutateStage(s, tmp, pool) })
+	}
+	wg.Wait()
 	var problems []string
 	total, killed := 0, 0
-	for _, s := range list {
-		res, err := mutateStage(s, tmp)
-		if err != nil {
-			return fmt.Errorf("stage %d: %w", s.Number, err)
+	for i, res := range runs {
+		if errs[i] != nil {
+			return fmt.Errorf("stage %d: %w", res.stage.Number, errs[i])
 		}
 		problems = append(problems, res.report(verbose)...)
 		total += len(res.mutants)
 		killed += res.killed()
 	}
-	fmt.Printf("mutate: %d of %d mutants killed in %s\n", killed, total, time.Since(started).Round(time.Second))
+	fmt.Printf("mutate: %d of %d mutants killed in %s (%d test runs at a time)\n", killed, total, time.Since(started).Round(time.Second), workers())
 	if len(problems) > 0 {
 		return fmt.Errorf("%d problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
 	return nil
+}
+
+// runPool bounds how many test binaries run at once, across every stage; a build
+// (go test -c, itself parallel) takes one turn too.
+type runPool chan struct{}
+
+func newRunPool(n int) runPool { return make(runPool, n) }
+
+// do runs f in a turn of the pool.
+func (p runPool) do(f func()) {
+	p <- struct{}{}
+	defer func() { <-p }()
+	f()
 }
 
 // mutationRun is the outcome of one stage.
@@ -94,8 +116,7 @@ func (r mutationRun) killed() int {
 }
 
 // mutateStage builds the stage's mutant binary, traces it, and runs every mutant.
-func mutateStage(s stage, tmp string) (mutationRun, error) {
-	started := time.Now()
+func mutateStage(s stage, tmp string, pool runPool) (mutationRun, error) {
 	run := mutationRun{stage: s}
 	sch, err := buildSchemata(s)
 	if err != nil {
@@ -104,30 +125,29 @@ func mutateStage(s stage, tmp string) (mutationRun, error) {
 	if run.equivalent, err = loadEquivalents(s); err != nil {
 		return run, err
 	}
-	bin, err := buildMutantBinary(s, sch, tmp)
+	var bin string
+	pool.do(func() { bin, err = buildMutantBinary(s, sch, tmp) })
 	if err != nil {
 		return run, err
 	}
-	cover, durations, err := traceTests(s, bin, tmp)
+	started := time.Now()
+	cover, durations, err := traceTests(s, bin, tmp, pool)
 	if err != nil {
 		return run, err
 	}
 	run.mutants = sch.Mutants
-	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for range workers() {
+	for i := range run.mutants {
+		m := &run.mutants[i]
+		m.Tests = fastestFirst(cover[m.ID], durations)
 		wg.Go(func() {
-			for i := range jobs {
-				m := &run.mutants[i]
-				m.Tests = fastestFirst(cover[m.ID], durations)
+			pool.do(func() {
+				began := time.Now()
 				killMutant(s, bin, m, durations)
-			}
+				m.Took = time.Since(began)
+			})
 		})
 	}
-	for i := range run.mutants {
-		jobs <- i
-	}
-	close(jobs)
 	wg.Wait()
 	run.took = time.Since(started)
 	return run, nil
@@ -135,7 +155,12 @@ func mutateStage(s stage, tmp string) (mutationRun, error) {
 
 // workers is how many test binaries run at once: the tests wait on SQLite's disk
 // writes as much as on the CPU, so one more than the cores.
-func workers() int { return runtime.NumCPU() + 1 }
+func workers() int {
+	if n, err := strconv.Atoi(os.Getenv("KIT_MUTATE_WORKERS")); err == nil && n > 0 {
+		return n
+	}
+	return runtime.NumCPU() + 1
+}
 
 // buildMutantBinary compiles the stage's tests against the rewritten solution.
 func buildMutantBinary(s stage, sch schemata, tmp string) (string, error) {
@@ -168,7 +193,7 @@ func buildMutantBinary(s stage, sch schemata, tmp string) (string, error) {
 
 // traceTests runs each test alone with tracing on: which mutants it reaches,
 // and how long it takes with no mutant switched on. Every test must pass here.
-func traceTests(s stage, bin, tmp string) (map[int][]string, map[string]time.Duration, error) {
+func traceTests(s stage, bin, tmp string, pool runPool) (map[int][]string, map[string]time.Duration, error) {
 	out, err := exec.Command(bin, "-test.list", ".").Output()
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing tests: %w", err)
@@ -183,12 +208,11 @@ func traceTests(s stage, bin, tmp string) (map[int][]string, map[string]time.Dur
 	durations := map[string]time.Duration{}
 	var mu sync.Mutex
 	var failed []string
-	jobs := make(chan string)
 	var wg sync.WaitGroup
-	for range workers() {
+	for _, name := range names {
 		wg.Go(func() {
-			for name := range jobs {
-				trace := filepath.Join(tmp, "trace-"+name)
+			pool.do(func() {
+				trace := filepath.Join(tmp, s.Slug, "trace-"+name) // test names repeat across stages
 				started := time.Now()
 				cmd := exec.Command(bin, "-test.run", "^"+name+"$", "-test.count=1", "-test.timeout=2m")
 				cmd.Env = append(os.Environ(), "KIT_MUTANT_TRACE="+trace)
@@ -205,13 +229,9 @@ func traceTests(s stage, bin, tmp string) (map[int][]string, map[string]time.Dur
 					failed = append(failed, name+":\n"+indent(string(output)))
 				}
 				mu.Unlock()
-			}
+			})
 		})
 	}
-	for _, n := range names {
-		jobs <- n
-	}
-	close(jobs)
 	wg.Wait()
 	if len(failed) > 0 {
 		sort.Strings(failed)
@@ -261,7 +281,7 @@ func killMutant(s stage, bin string, m *mutantInfo, durations map[string]time.Du
 	for _, t := range m.Tests {
 		budget += durations[t]
 	}
-	budget = 3*budget + 10*time.Second
+	budget = 2*budget + 5*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), budget+5*time.Second)
 	defer cancel()
 	pattern := "^(" + strings.Join(m.Tests, "|") + ")$"
@@ -322,6 +342,11 @@ func (r mutationRun) report(verbose bool) []string {
 			s.Number, m.File, m.Line, m.Func, m.Change, m.Reason, m.Key))
 	}
 	if verbose {
+		slowest := append([]mutantInfo(nil), r.mutants...)
+		sort.Slice(slowest, func(i, j int) bool { return slowest[i].Took > slowest[j].Took })
+		for _, m := range slowest[:min(10, len(slowest))] {
+			fmt.Printf("    slow %5.1fs  #%d %s:%d  %s  %s  (%s)\n", m.Took.Seconds(), m.ID, m.File, m.Line, m.Func, m.Change, m.Reason)
+		}
 		for _, m := range r.mutants {
 			if m.Killed {
 				fmt.Printf("    killed    %s:%d  %s  %s  (%s)\n", m.File, m.Line, m.Func, m.Change, m.Reason)

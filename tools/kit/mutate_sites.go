@@ -7,6 +7,7 @@ import (
 	"go/types"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // A site is one place in a solution file where the mutation tester makes mutants:
@@ -34,6 +35,7 @@ type mutantInfo struct {
 	Killed   bool
 	Reason   string // why it counts as killed (the failing test) or as survived
 	Equivant string // the reason from the known-equivalent list, if listed
+	Took     time.Duration
 }
 
 // siteFinder walks one file and collects its sites.
@@ -300,16 +302,18 @@ func (f *siteFinder) statement(s ast.Stmt) {
 
 // skipStatement leaves out statements whose removal no behaviour can show or that
 // Go would not compile: declarations (:=), panics, logging, Close and deferred
-// Stop (resource release: a leak, not a wrong answer).
+// Stop (resource release: a leak, not a wrong answer), and Unlock: without it the
+// next Lock waits forever, so every test that gets there hangs, and the run would
+// spend each such mutant's whole time budget to learn that.
 func skipStatement(s ast.Stmt) bool {
 	switch s := s.(type) {
 	case *ast.AssignStmt:
 		return s.Tok == token.DEFINE || allBlank(s.Lhs)
 	case *ast.ExprStmt:
 		call, ok := s.X.(*ast.CallExpr)
-		return ok && (isCallTo(call, "panic") || isLogging(call) || isCallTo(call, "Close"))
+		return ok && (isCallTo(call, "panic") || isLogging(call) || isCallTo(call, "Close") || isCallTo(call, "Unlock"))
 	case *ast.DeferStmt:
-		return isCallTo(s.Call, "Close") || isCallTo(s.Call, "Stop") || isCallTo(s.Call, "cancel")
+		return isCallTo(s.Call, "Close") || isCallTo(s.Call, "Stop") || isCallTo(s.Call, "cancel") || isCallTo(s.Call, "Unlock")
 	}
 	return false
 }
