@@ -36,6 +36,7 @@ func NewServer(ctx context.Context, db *sqlitedb.DB, log *slog.Logger) (*echo.Ec
 	e.GET("/accounts/:id/events", api.accountEvents)
 	e.GET("/events", api.allEvents)
 	e.GET("/reports/daily-totals", api.dailyTotals)
+	e.GET("/reports/overdrawn", api.overdrawn)
 	e.GET("/projections", api.projections)
 	return e, nil
 }

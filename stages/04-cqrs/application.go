@@ -40,12 +40,13 @@ type Queries struct {
 	TransactionHistory QueryFunc[TransactionsQuery, TransactionsPage]               // read_model_transactions.go
 	AccountsByOwner    QueryFunc[OwnerQuery, OwnerPage]                             // read_model_owners.go
 	DailyTotals        QueryFunc[DailyTotalsQuery, DailyTotalsReport]               // read_model_daily_totals.go
+	AccountsOverdrawn  QueryFunc[OverdrawnQuery, OverdrawnPage]                     // read_model_overdrawn.go (stretch 4.5)
 	Projections        func(ctx context.Context) ([]ProjectionStatus, error)        // projector.go
 }
 
 // NewApplication wires the bank on the event store and the read models in db.
 func NewApplication(ctx context.Context, db *sqlitedb.DB, store *EventStore, log *slog.Logger) (*Application, error) {
-	projector, err := NewProjector(ctx, db, store, log, TransactionHistory(), AccountsByOwner(), DailyTotals())
+	projector, err := NewProjector(ctx, db, store, log, TransactionHistory(), AccountsByOwner(), DailyTotals(), AccountsOverdrawn())
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +72,7 @@ func NewApplication(ctx context.Context, db *sqlitedb.DB, store *EventStore, log
 			TransactionHistory: consistent(projector, projector.Projection(TransactionHistoryProjection), readFrom(db.Read, readTransactions)),
 			AccountsByOwner:    consistent(projector, projector.Projection(AccountsByOwnerProjection), readFrom(db.Read, readOwnedAccounts)),
 			DailyTotals:        consistent(projector, projector.Projection(DailyTotalsProjection), readFrom(db.Read, readDailyTotals)),
+			AccountsOverdrawn:  consistent(projector, projector.Projection(AccountsOverdrawnProjection), readFrom(db.Read, readOverdrawn)),
 			Projections:        projector.Statuses,
 		},
 		Projector: projector,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-es-workshop/kit/internal/web"
@@ -86,6 +87,31 @@ func (a *api) dailyTotals(c echo.Context) error {
 	}
 	report, err := a.app.Queries.DailyTotals(c.Request().Context(), q)
 	return answerQuery(c, report, err)
+}
+
+// overdrawn is GET /reports/overdrawn?after=BALANCE,ID&limit=M: the accounts below
+// zero, most owed first.
+func (a *api) overdrawn(c echo.Context) error {
+	q := OverdrawnQuery{}
+	if raw := c.QueryParam("after"); raw != "" {
+		balance, id, found := strings.Cut(raw, ",")
+		b, errB := strconv.ParseInt(balance, 10, 64)
+		after, errID := uuid.Parse(id)
+		if !found || errB != nil || errID != nil || len(id) != 36 {
+			return web.Problemf(http.StatusBadRequest, "query parameter after must be the next_after of the page before (its last balance and account id, such as -5000,%s), got %q", uuid.Nil, raw)
+		}
+		q.After = OverdrawnCursor{Balance: b, AccountID: after}
+	}
+	limit, err := queryInt(c, "limit", 100, 1, maxPageSize)
+	if err != nil {
+		return err
+	}
+	if q.MinPosition, err = minPosition(c); err != nil {
+		return err
+	}
+	q.Limit = int(limit)
+	page, err := a.app.Queries.AccountsOverdrawn(c.Request().Context(), q)
+	return answerQuery(c, page, err)
 }
 
 // projections is GET /projections: each projection, its checkpoint and its lag.
