@@ -33,7 +33,7 @@ func Test4_1_BadInputIsRefusedAndWritesNothing(t *testing.T) {
 
 func Test4_1_AMalformedCommandLoadsNothing(t *testing.T) {
 	c := spec.For(t, stage)
-	api, db := newAPI(t)
+	api, db := newQuietAPI(t) // no projector reading meanwhile
 	id := c.OpenAccount(api, "checking", 1000)
 	for _, bad := range []struct {
 		name, path string

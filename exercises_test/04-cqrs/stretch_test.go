@@ -16,11 +16,43 @@ import (
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
 	"github.com/go-es-workshop/kit/internal/exercise"
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
 	bank "github.com/go-es-workshop/kit/stages/04-cqrs"
 	"github.com/google/uuid"
 )
 
 var carol = uuid.MustParse("0190c6a8-0000-7000-8000-000000000ca0")
+
+// newQuietAPI is newAPI with the server's projectors stopped once they ran (its
+// commands go on working, on their requests' context). A test that counts the
+// database's reads must see the request's own: a projector's catch-up read, or its
+// poll every second, would count too, and the more read models, the more often.
+func newQuietAPI(t *testing.T) (*spec.API, *sqlitedb.DB) {
+	c := spec.For(t, stage)
+	db := spec.OpenDB(t)
+	log, serverLog := spec.NewServerLog()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	e, err := bank.NewServer(ctx, db, log)
+	c.NoError(err, "starting the server (test setup)")
+	api := spec.NewAPI(e, serverLog)
+	stop()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		var body struct{ Projections []struct{ Status string } }
+		r := api.Get("/projections")
+		c.NoError(r.Decode(&body), "reading GET /projections (test setup)")
+		stopped := len(body.Projections) > 0
+		for _, p := range body.Projections {
+			stopped = stopped && p.Status != "running"
+		}
+		if stopped {
+			return api, db
+		}
+		if time.Now().After(deadline) {
+			c.Fail("every projection stopped (GET /projections, test setup)", r.Describe())
+		}
+	}
+}
 
 // overdrawnOf applies the log to a fresh accounts_overdrawn and reads a page of it.
 func overdrawnOf(c *spec.Check, t *testing.T, after bank.OverdrawnCursor, limit int) func([]bank.Envelope) ([]bank.OverdrawnAccount, error) {
