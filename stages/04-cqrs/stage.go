@@ -14,6 +14,7 @@ var Stage = web.StageInfo{
 		"projections in goroutines: each reads the log from its checkpoint, writes its rows and the checkpoint in one transaction, wakes on new appends and polls as a fallback; one that fails stops and says why on GET /projections",
 		"read your writes: commands answer with their position, queries take min_position and wait (at most 2 s) for their read model; if it does not get there, a 503 names the projection, its checkpoint and its lag",
 		"which model answers: GET /accounts/{id} (with its ETag for If-Match) and the event endpoints read the write model (the event store); GET /accounts?owner=, /accounts/{id}/transactions and /reports/daily-totals read read models",
+		"stretch task 4.5 (optional): a new question, answered from the whole history: GET /reports/overdrawn lists the accounts below zero, most owed first, each since the event that took it there; its projection starts at position 0 and builds its table from the log already stored, so accounts overdrawn before it existed are listed too",
 	},
 	Endpoints: []web.Endpoint{
 		{Method: "POST", Path: "/accounts", Summary: "command OpenAccount; sets ID (and POS, the position it answers) for the examples below",
@@ -30,6 +31,8 @@ var Stage = web.StageInfo{
 			Curl: `curl -s "$BASE/accounts?owner=Ada%20Lovelace&min_position=$POS"`},
 		{Method: "GET", Path: "/reports/daily-totals?from=DAY&to=DAY&min_position=P", Summary: "read model: money in and out per day (UTC) and currency",
 			Curl: `curl -s "$BASE/reports/daily-totals?from=$(date -u +%F)&to=$(date -u +%F)&min_position=$POS"`},
+		{Method: "GET", Path: "/reports/overdrawn?after=BALANCE,ID&limit=M&min_position=P", Summary: "stretch task 4.5 (optional): read model: the accounts below zero, most owed first, with owner, currency, balance and since when, paged by balance and id (next_after); 501 until it is built. The example opens an account of its own with an overdraft, keeps its id in OWES and takes it 2500 below zero",
+			Curl: `OWES=$(curl -s -X POST $BASE/accounts -H 'Content-Type: application/json' -d '{"owner":"Grace Hopper","kind":"checking","currency":"EUR","overdraft_limit":5000}' | sed 's/.*"id":"\([^"]*\)".*/\1/'); POS=$(curl -s -X POST $BASE/accounts/$OWES/withdrawals -H 'Content-Type: application/json' -d '{"amount":2500,"reference":"new roof"}' | sed 's/.*"position":\([0-9]*\).*/\1/'); curl -s "$BASE/reports/overdrawn?limit=10&min_position=$POS"`},
 		{Method: "GET", Path: "/projections", Summary: "each projection: version, checkpoint, head of the log, lag, status and error",
 			Curl: `curl -s $BASE/projections`},
 		{Method: "GET", Path: "/accounts/{id}/transactions?min_position=N", Summary: "a position the log has not reached: after 2 s a 503 that names the projection and its lag",
