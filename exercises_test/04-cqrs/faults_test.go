@@ -34,7 +34,7 @@ func TestGuard_AServerDoesNotStartOnTablesItCannotUse(t *testing.T) {
 		{"a checkpoints table that refuses new rows", []string{checkpoints, `CREATE TRIGGER no_new BEFORE INSERT ON checkpoints BEGIN SELECT RAISE(ABORT, 'read-only'); END`}},
 		{"a checkpoint that is not a number", []string{checkpoints, `INSERT INTO checkpoints VALUES ('accounts_by_owner', 'lots')`}},
 		{"a checkpoints table that refuses every insert, even of a row it has", []string{checkpoints,
-			`INSERT INTO checkpoints VALUES ('account_transactions', 0), ('accounts_by_owner', 0), ('daily_totals', 0)`,
+			`INSERT INTO checkpoints VALUES ('account_transactions', 0), ('accounts_by_owner', 0), ('daily_totals', 0), ('accounts_overdrawn', 0)`,
 			`CREATE TRIGGER no_new BEFORE INSERT ON checkpoints BEGIN SELECT RAISE(ABORT, 'read-only'); END`}},
 	} {
 		c.Doing("NewServer on a database with %s", setup.name)

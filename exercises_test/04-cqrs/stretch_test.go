@@ -101,9 +101,10 @@ func Test4_5_AnAccountBelowZeroIsListedSinceThePaymentThatTookItThere(t *testing
 
 func Test4_5_AnAccountOpenedAtZeroGoesBelowWithItsFirstWithdrawal(t *testing.T) {
 	c := spec.For(t, stage)
-	log := logOf(ada, opened(ada, "Ada Lovelace", "EUR"), at(3, 0), bank.MoneyWithdrawn{Amount: 1})
-	givenLog[bank.OverdrawnAccount](c, log...).When("the overdrawn accounts", everyOverdrawn(c, t)).
-		ThenRows(owes(ada, "Ada Lovelace", "EUR", -1, at(3, 0)))
+	justAfterMidnight := time.Date(2024, 5, 4, 0, 30, 0, 0, time.FixedZone("UTC+2", 2*3600)) // 3 May, 22:30 UTC
+	log := logOf(ada, opened(ada, "Ada Lovelace", "EUR"), justAfterMidnight, bank.MoneyWithdrawn{Amount: 1})
+	givenLog[bank.OverdrawnAccount](c, log...).When("the overdrawn accounts (since in UTC, as every time the bank answers)", everyOverdrawn(c, t)).
+		ThenRows(owes(ada, "Ada Lovelace", "EUR", -1, justAfterMidnight.UTC()))
 }
 
 func Test4_5_BackAtZeroOrAboveTheRowGoes(t *testing.T) {
@@ -325,4 +326,21 @@ func TestGuard_AProjectionWhoseApplyIsAStretchStubWaits(t *testing.T) {
 	statuses, err = p.Statuses(c.Ctx())
 	c.NoError(err, "Statuses")
 	c.That(statuses[0].Status == "stopped" && statuses[0].Error == "", "the stretch one stopped with the server, without an error", fmt.Sprintf("%+v", statuses[0]))
+}
+
+func TestGuard_TheOverdrawnReportThatCannotBeReadIsAnError(t *testing.T) {
+	c := spec.Guard(t, stage, "read_model_overdrawn.go (readOverdrawn)", "a read model that cannot be read is an error, never an empty answer")
+	for _, bad := range []struct{ name, setup string }{
+		{"accounts_overdrawn gone", `ALTER TABLE accounts_overdrawn RENAME TO gone`},
+		{"a balance that is not a number", `UPDATE accounts_overdrawn SET balance = 'lots'`},
+		{"a since that is not a time", `UPDATE accounts_overdrawn SET since = 'yesterday'`},
+	} {
+		c.Doing("read the overdrawn accounts with %s", bad.name)
+		a := newApp(c, t)
+		// Rows written by hand: this guard checks the reading, not task 4.5's projection.
+		execAll(c, a.db.Write, `INSERT INTO accounts_overdrawn (account_id, owner, currency, balance, since)
+			VALUES ('`+adaID+`', 'Ada Lovelace', 'EUR', -5, '2024-05-01T10:00:00Z')`, bad.setup)
+		_, err := a.Queries.AccountsOverdrawn(c.Ctx(), bank.OverdrawnQuery{Limit: 10})
+		c.That(err != nil, "an error", "no error")
+	}
 }
