@@ -34,8 +34,8 @@ COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 $(KIT): $(KIT_SOURCES)
 	@go build -o $@ ./tools/kit
 
-help: ## list the targets
-	@grep -hE '^[$$()A-Za-z0-9_ %:-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^\$$\([A-Z_]+\): ([a-z-]+)%:/\1N:/; s/:.*## /\t/' | expand -t 22
+help: ## list the targets (without solutions/, only the learner's)
+	@grep -hE '^[$$()A-Za-z0-9_ %:-]+:.*## ' $(MAKEFILE_LIST) | $(if $(wildcard solutions/[0-9][0-9]-*),cat,grep -v ': maintainer-only') | sed -E 's/^\$$\([A-Z_]+\): ([a-z-]+)%:/\1N:/; s/:.*## /\t/' | expand -t 22
 
 setup: ## download modules and build everything once; afterwards all works offline
 	@echo "1/3 downloading Go modules (needs the network, once)"

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
+	bank "github.com/go-es-workshop/kit/stages/04-cqrs"
 )
 
 func Test4_1_BadInputIsRefusedAndWritesNothing(t *testing.T) {
@@ -33,7 +34,7 @@ func Test4_1_BadInputIsRefusedAndWritesNothing(t *testing.T) {
 
 func Test4_1_AMalformedCommandLoadsNothing(t *testing.T) {
 	c := spec.For(t, stage)
-	api, db := newQuietAPI(t) // no projector reading meanwhile
+	api, db := spec.StartQuietAPI(t, bank.NewServer) // its projectors stopped: every read counted is the command's
 	id := c.OpenAccount(api, "checking", 1000)
 	for _, bad := range []struct {
 		name, path string

@@ -255,15 +255,26 @@ func Test4_4_AnOwnersAccountsPageOverHTTP(t *testing.T) {
 func Test4_4_AFailedProjectionIsA503WithoutRetryAfter(t *testing.T) {
 	c := spec.For(t, stage)
 	api, db := newAPI(t)
-	_, err := db.Write.Exec(`CREATE TRIGGER no_mallory BEFORE INSERT ON accounts_by_owner WHEN NEW.owner = 'Mallory'
-		BEGIN SELECT RAISE(ABORT, 'Mallory is not welcome'); END`)
-	c.NoError(err, "making the read model refuse Mallory (test setup)")
+	for _, table := range []string{"accounts_by_owner", "daily_totals"} {
+		_, err := db.Write.Exec(`CREATE TRIGGER no_mallory_` + table + ` BEFORE INSERT ON ` + table + ` BEGIN SELECT RAISE(ABORT, 'Mallory is not welcome'); END`)
+		c.NoError(err, "making "+table+" refuse every row (test setup)")
+	}
 	r := api.Post("/accounts", map[string]any{"owner": "Mallory", "kind": "savings", "currency": "EUR"})
 	c.Status(r, http.StatusCreated)
-	path := fmt.Sprintf("/accounts?owner=Mallory&min_position=%d", r.Int("position"))
-	c.Doing("GET %s: accounts_by_owner stopped on Mallory's event", path)
-	r = api.Get(path)
-	c.Status(r, http.StatusServiceUnavailable)
-	c.That(r.String("projection_status") == "failed" && r.Header.Get("Retry-After") == "" && strings.Contains(r.String("detail"), "fixed"),
-		"projection_status failed, no Retry-After (waiting will not help), and a detail that says it must be fixed first", r.Describe())
+	id := r.String("id")
+	r = api.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 5})
+	c.Status(r, http.StatusOK)
+	pos, today := r.Int("position"), time.Now().UTC().Format("2006-01-02")
+	for _, q := range []struct{ path, projection string }{
+		{fmt.Sprintf("/accounts?owner=Mallory&min_position=%d", pos), bank.AccountsByOwnerProjection},
+		{fmt.Sprintf("/reports/daily-totals?from=%s&to=%s&min_position=%d", today, today, pos), bank.DailyTotalsProjection},
+	} {
+		c.Doing("GET %s: %s stopped on the first event it could not apply", q.path, q.projection)
+		r = api.Get(q.path)
+		c.Status(r, http.StatusServiceUnavailable)
+		c.That(r.String("projection") == q.projection && r.String("projection_status") == "failed" && r.Header.Get("Retry-After") == "" && strings.Contains(r.String("detail"), "fixed"),
+			"the query's own read model ("+q.projection+"), failed, no Retry-After (waiting will not help), and a detail that says it must be fixed first", r.Describe())
+	}
+	c.Doing("GET /accounts/{id}/transactions?min_position=%d: account_transactions applied everything", pos)
+	c.Status(api.Get(fmt.Sprintf("/accounts/%s/transactions?min_position=%d", id, pos)), http.StatusOK)
 }

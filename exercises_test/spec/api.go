@@ -259,6 +259,43 @@ func StartAPI(t testing.TB, newServer NewServerFunc) (*API, *sqlitedb.DB) {
 	return NewAPI(e, serverLog), db
 }
 
+// StartQuietAPI is StartAPI for a server whose background work has stopped
+// (stage 4 on: its projectors), for a test that must be the database's only
+// user: one that counts a command's reads or stages a race on the write
+// connection. The server starts, its context ends at once, and the test waits
+// until GET /projections says every projection has stopped; commands and the
+// write model go on working, as they run on each request's context.
+func StartQuietAPI(t testing.TB, newServer NewServerFunc) (*API, *sqlitedb.DB) {
+	t.Helper()
+	db := OpenDB(t)
+	log, serverLog := NewServerLog()
+	ctx, stop := context.WithCancel(context.Background())
+	e, err := newServer(ctx, db, log)
+	stop()
+	if err != nil {
+		t.Fatalf("starting the server: %v", err)
+	}
+	t.Cleanup(func() { failOnPanic(t, serverLog) })
+	api := NewAPI(e, serverLog)
+	for deadline := time.Now().Add(CallTimeout); ; time.Sleep(time.Millisecond) {
+		var body struct{ Projections []struct{ Status string } }
+		r := api.Get("/projections")
+		if r.Status == http.StatusNotFound {
+			return api, db // a stage without projections
+		}
+		stopped := r.Decode(&body) == nil && len(body.Projections) > 0
+		for _, p := range body.Projections {
+			stopped = stopped && p.Status == "stopped"
+		}
+		if stopped {
+			return api, db
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("starting a server whose projectors are stopped (test setup): GET /projections still says %s", r.Body)
+		}
+	}
+}
+
 // failOnPanic fails the test if the server recovered from a panic: a request
 // that panics got a 500, which a test expecting a 500 could take for the right one.
 func failOnPanic(t testing.TB, log *ServerLog) {

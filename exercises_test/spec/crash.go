@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -37,9 +38,18 @@ func ServeIfChild(newServer NewServerFunc) {
 	if path == "" {
 		return
 	}
+	go exitWithParent()
 	err := serveChild(path, newServer)
 	fmt.Fprintln(os.Stderr, "crash test child:", err)
 	os.Exit(3)
+}
+
+// exitWithParent ends the child once its parent is gone. The parent holds the
+// other end of the child's stdin, so the read ends (EOF) when the parent exits,
+// however it exits: a test binary stopped by its timeout leaves no server running.
+func exitWithParent() {
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	os.Exit(4)
 }
 
 func serveChild(path string, newServer NewServerFunc) error {
@@ -72,8 +82,10 @@ func startChild(c *Check, path string) *child {
 	cmd.Env = append(os.Environ(), serveDBEnv+"="+path, serveAddrEnv+"="+addrFile)
 	stderr := &ServerLog{}
 	cmd.Stderr = stderr
+	parentEnd, err := cmd.StdinPipe() // open while this process lives: see exitWithParent
+	c.NoError(err, "a pipe to the child (test setup)")
 	c.NoError(cmd.Start(), "starting the server in a child process")
-	c.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	c.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); _ = parentEnd.Close() })
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		if addr, err := os.ReadFile(addrFile); err == nil && len(addr) > 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -157,8 +158,9 @@ func cqrsRules() []Rule {
 			r := b.Get(fmt.Sprintf("/accounts/%s/transactions?min_position=%d", id, pos+1000))
 			waited := time.Since(started)
 			c.Status(r, http.StatusServiceUnavailable)
-			c.That(strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") && r.Header.Get("Retry-After") != "",
-				"a problem+json with Retry-After", r.Describe())
+			seconds, err := strconv.Atoi(r.Header.Get("Retry-After"))
+			c.That(strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") && err == nil && seconds >= 0,
+				"a problem+json with Retry-After in seconds (RFC 9110: a whole number, such as 2)", r.Describe())
 			c.That(r.String("projection") != "" && r.Int("min_position") == pos+1000 && r.Int("checkpoint") >= 0 && r.Int("head") >= pos && r.Int("lag") >= 0,
 				"a problem naming the projection, min_position, its checkpoint, the head of the log and the lag", r.Describe())
 			c.That(waited >= time.Second && waited < 10*time.Second, "a bounded wait of a second or more first (the read model might still catch up)", waited.String())

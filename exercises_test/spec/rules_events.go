@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -220,46 +219,16 @@ func conflictRules() []Rule {
 }
 
 // withoutBackgroundWriters is b, or from stage 4 on a bank of its own whose
-// projectors have stopped. A race staged on the one write connection needs the
-// command to be its only other user: a projector queuing for it would look like
-// the command's next try. The server is started, its projectors seen running,
-// then its context ends and the test waits until GET /projections says each has
-// stopped; commands go on working, as they run on the request's context.
+// projectors have stopped (StartQuietAPI). A race staged on the one write
+// connection needs the command to be its only other user: a projector queuing
+// for it would look like the command's next try.
 func (b *Bank) withoutBackgroundWriters(c *Check) *Bank {
 	c.t.Helper()
 	if b.Stage < 4 {
 		return b
 	}
-	db := OpenDB(c.t)
-	log, serverLog := NewServerLog()
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	e, err := b.NewServer(ctx, db, log)
-	c.NoError(err, "starting a bank whose projectors will be stopped (test setup)")
 	quiet := *b
-	quiet.API, quiet.DB = NewAPI(e, serverLog), db
-	c.t.Cleanup(func() { failOnPanic(c.t, serverLog) })
-	awaitProjections := func(status string) {
-		for deadline := time.Now().Add(CallTimeout); ; time.Sleep(time.Millisecond) {
-			var body struct{ Projections []struct{ Status string } }
-			r := quiet.Get("/projections")
-			c.NoError(r.Decode(&body), "reading GET /projections (test setup)")
-			all := len(body.Projections) > 0
-			for _, p := range body.Projections {
-				all = all && p.Status == status
-			}
-			if all {
-				return
-			}
-			if time.Now().After(deadline) {
-				c.Fail("every projection "+status+" (GET /projections, test setup)", r.Describe())
-				return
-			}
-		}
-	}
-	awaitProjections("running")
-	stop()
-	awaitProjections("stopped")
+	quiet.API, quiet.DB = StartQuietAPI(c.t, b.NewServer)
 	return &quiet
 }
 

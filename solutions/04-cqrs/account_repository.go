@@ -49,7 +49,7 @@ func (r *AccountRepository) Save(
 	return stored, nil
 }
 
-// CheckKey looks an idempotency key up before anything is loaded (see
+// CheckKey looks an idempotency key up, right after the load and before the decision (see
 // EventStore.CheckKey); a nil key was never used.
 func (r *AccountRepository) CheckKey(ctx context.Context, key *IdempotencyKey) error {
 	if key == nil {

@@ -18,8 +18,8 @@ import (
 // command's own handler (deposit_money.go, ...) says only how its account decides.
 //
 // A command sent with an Idempotency-Key that was used before is answered with its
-// first result before anything is loaded (a retry that comes late), or by the
-// append that finds the key in its transaction (a copy that came at the same time).
+// first result before it decides (a retry that comes late), or by the append that
+// finds the key in its transaction (a copy that came at the same time).
 
 // DefaultMaxAttempts bounds the retries of one command. A command only loses a
 // round when another command on the same account wins it, so it is starved only
@@ -74,12 +74,17 @@ func (h *accountCommands) execute(
 	// it allows (ifMatch.Allows). Another version, or a conflict, is a *StaleVersionError
 	// (HTTP 412), never retried.
 	for attempt := 1; ; attempt++ {
-		if err := h.repo.CheckKey(ctx, key); err != nil {
-			return earlier(err)
-		}
 		acc, err := h.repo.Load(ctx, id)
 		if err != nil {
 			return CommandResult{}, err
+		}
+		// The key after the load, never before: the key and the events of the first
+		// copy commit together, so a load that already sees them is followed by a
+		// check that finds the key. The other way round, the first copy can commit
+		// in between, and this copy decides again on a state with its own effect in
+		// it (a second close of a closed account: a 422 instead of the first answer).
+		if err := h.repo.CheckKey(ctx, key); err != nil {
+			return earlier(err)
 		}
 		if !ifMatch.Allows(acc.Version()) {
 			return CommandResult{}, &StaleVersionError{Expected: ifMatch, Actual: acc.Version()}

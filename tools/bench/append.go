@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -17,8 +18,10 @@ import (
 //   - the store: EventStore.Append, with its registry, envelopes and checks;
 //   - by hand: exactly the statements the store issues (BEGIN IMMEDIATE, the
 //     version query, one INSERT per event, COMMIT), prepared once as the store
-//     prepares them, but inline and on values made in advance. The gap between
-//     the store and this is the kit's own Go code;
+//     prepares them, written inline, with the work any code storing these events
+//     must do: each event encoded with encoding/json, the metadata once per
+//     append, a fresh UUIDv7 per event. The gap between the store and this is
+//     the kit's own Go code: the registry, the envelopes, the checks;
 //   - raw inserts: BEGIN, the INSERTs, COMMIT, nothing else. The floor: what
 //     storing the events costs on this schema before any check.
 
@@ -45,7 +48,7 @@ func deposits(n int) []bank.Event {
 	return events
 }
 
-// The by-hand and raw sides store the same JSON as the store, encoded in advance.
+// The raw side stores the same JSON as the store, encoded in advance.
 var (
 	metadataJSON = mustJSON(meta)
 	depositJSON  = func() []string {
@@ -116,8 +119,21 @@ func appendByHand(db *sqlitedb.DB, version, insert *sql.Stmt, stream string, exp
 	if current != expected {
 		return fmt.Errorf("%s is at version %d, not %d", stream, current, expected)
 	}
-	if err := insertEvents(ctx, tx, insert, newV7, stream, expected, size); err != nil {
+	metadata, err := json.Marshal(meta)
+	if err != nil {
 		return err
+	}
+	stmt := tx.StmtContext(ctx, insert)
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	for j := range size {
+		data, err := json.Marshal(bank.MoneyDeposited{Amount: int64(100 + j)})
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, newV7(), stream, expected+int64(j)+1, "MoneyDeposited", 1,
+			string(data), string(metadata), now); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }
