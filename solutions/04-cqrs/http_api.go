@@ -36,7 +36,10 @@ func NewServer(ctx context.Context, db *sqlitedb.DB, log *slog.Logger) (*echo.Ec
 	e.GET("/accounts/:id/events", api.accountEvents)
 	e.GET("/events", api.allEvents)
 	e.GET("/reports/daily-totals", api.dailyTotals)
+	//exercise:begin 4.5 Stretch (optional): route GET /reports/overdrawn to api.overdrawn (http_queries.go), once its query is wired in application.go.
 	e.GET("/reports/overdrawn", api.overdrawn)
+	//exercise:stub // GET /reports/overdrawn: no route yet (a 404).
+	//exercise:end
 	e.GET("/projections", api.projections)
 	return e, nil
 }

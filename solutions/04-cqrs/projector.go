@@ -123,12 +123,11 @@ type ProjectionRun struct {
 	checkpoint int64
 	stopped    error // why it stopped; nil while it runs
 	failed     bool  // it stopped on an error, not because the server is stopping
-	unbuilt    error // its Apply is a stretch task's stub: it waits (projector_status.go)
 }
 
 // run follows the log until ctx ends or an event cannot be applied.
 func (r *ProjectionRun) run(ctx context.Context) {
-	err := r.waitIfUnbuilt(ctx, r.follow(ctx))
+	err := r.follow(ctx)
 	r.mu.Lock()
 	r.failed = ctx.Err() == nil
 	r.stopped = err
