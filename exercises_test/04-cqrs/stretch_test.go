@@ -30,6 +30,7 @@ const registerHint = "register it: AccountsOverdrawn() in NewApplication's proje
 // overdrawn accounts and has its query: in the starter, neither is registered.
 func requireRegistered(c *spec.Check, a *app) {
 	if a.Projector.Projection(bank.AccountsOverdrawnProjection) == nil {
+		c.Doing("look for the projection accounts_overdrawn in the application NewApplication wires")
 		statuses, _ := a.Projector.Statuses(c.Ctx())
 		var names []string
 		for _, s := range statuses {
@@ -40,6 +41,7 @@ func requireRegistered(c *spec.Check, a *app) {
 			fmt.Sprintf("NewApplication's projector has only %s: accounts_overdrawn is not registered, so it never runs", strings.Join(names, ", ")))
 	}
 	if a.Queries.AccountsOverdrawn == nil {
+		c.Doing("look for the query of the overdrawn accounts in the application NewApplication wires")
 		c.KeptBy("application.go")
 		c.Fail("Queries.AccountsOverdrawn wired in NewApplication: "+registerHint, "Queries.AccountsOverdrawn is nil")
 	}
