@@ -192,6 +192,7 @@ func editionREADMEProblems(readme, makefile, help string) []string {
 	needSolutions := []string{"demo"} // the kit says so; the Makefile's guard says so for these:
 	for _, m := range regexp.MustCompile(`(?m)^([a-z-]+): maintainer-only`).FindAllStringSubmatch(makefile, -1) {
 		needSolutions = append(needSolutions, m[1])
+		targets = append(targets, m[1]) // a target still, though the edition's make help leaves it out
 	}
 	stageN := regexp.MustCompile(`stage(\d+|N)$`)
 	// a command: at the start of a line (a code block) or of code (`make ...`, `VAR=x make ...`)
