@@ -129,14 +129,15 @@ type ProjectionRun struct {
 // run follows the log until ctx ends or an event cannot be applied.
 func (r *ProjectionRun) run(ctx context.Context) {
 	err := r.follow(ctx)
+	failed := ctx.Err() == nil
+	if failed { // logged first: whoever is woken below may look for it
+		r.log.Error("projection stopped", "projection", r.Name, "error", err)
+	}
 	r.mu.Lock()
-	r.failed = ctx.Err() == nil
+	r.failed = failed
 	r.stopped = err
 	r.mu.Unlock()
 	r.advanced.Broadcast() // whoever waits for this projection must not wait in vain
-	if r.failed {
-		r.log.Error("projection stopped", "projection", r.Name, "error", err)
-	}
 }
 
 // follow reads the log after the checkpoint and applies it, batch by batch; when

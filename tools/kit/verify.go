@@ -285,7 +285,11 @@ func checkTestOutcomes(tasks []task, starter, solution testRun, race bool, fail 
 		case !onSolution.Passed:
 			fail("%s fails on the solution (race detector: %v):\n%s", name, race, indent(onSolution.Output))
 		case id == "" && (onStarter == nil || !onStarter.Passed):
-			fail("guard %s must pass on the starter too", name)
+			output := ""
+			if onStarter != nil {
+				output = ":\n" + indent(onStarter.Output)
+			}
+			fail("guard %s must pass on the starter too%s", name, output)
 		case id != "" && !slices.ContainsFunc(tasks, func(t task) bool { return t.ID == id }):
 			fail("%s tests task %s, which tasks.md does not have", name, id)
 		case id != "" && onStarter != nil && onStarter.Passed:
