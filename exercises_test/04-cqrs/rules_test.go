@@ -49,3 +49,12 @@ func migrateLegacy(ctx context.Context, legacy *sql.DB, db *sqlitedb.DB, runID s
 	r, err := bank.MigrateLegacyAccounts(ctx, legacy, store, runID)
 	return spec.Migration{Migrated: r.Migrated, Skipped: r.Skipped, Changed: r.Changed}, err
 }
+
+// Test4_4_RandomRequestsNeverBreakTheBank sends random bodies, headers and paths:
+// never a 5xx, and nothing written on a 4xx.
+func Test4_4_RandomRequestsNeverBreakTheBank(t *testing.T) {
+	c := spec.For(t, stage)
+	for _, seed := range []uint64{1, 2, 3} {
+		c.CheckRandomRequests(startBank(t), seed, 300)
+	}
+}
