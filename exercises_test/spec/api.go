@@ -259,12 +259,41 @@ func StartAPI(t testing.TB, newServer NewServerFunc) (*API, *sqlitedb.DB) {
 	return NewAPI(e, serverLog), db
 }
 
+// Log is what the server has logged so far.
+func (a *API) Log() string { return a.log.String() }
+
+// StartAPIOn is StartAPI on the database db (a second server on one file, say).
+// stop ends the server's context, as the test's end does.
+func StartAPIOn(t testing.TB, db *sqlitedb.DB, newServer NewServerFunc) (api *API, stop context.CancelFunc) {
+	t.Helper()
+	log, serverLog := NewServerLog()
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	e, err := newServer(ctx, db, log)
+	if err != nil {
+		t.Fatalf("starting the server: %v", err)
+	}
+	t.Cleanup(func() { failOnPanic(t, serverLog) })
+	return NewAPI(e, serverLog), stop
+}
+
+// failOnPanic fails the test if the server recovered from a panic: a request
+// that panics got a 500, which a test expecting a 500 could take for the right one.
+func failOnPanic(t testing.TB, log *ServerLog) {
+	for _, line := range strings.Split(log.String(), "\n") {
+		if strings.Contains(line, "msg=panic") {
+			t.Errorf("\nThe server panicked while answering a request (a panic is never an answer: return an error).\n  server log: %s", line)
+			return
+		}
+	}
+}
+
 // StartQuietAPI is StartAPI for a server whose background work has stopped
-// (stage 4 on: its projectors), for a test that must be the database's only
-// user: one that counts a command's reads or stages a race on the write
-// connection. The server starts, its context ends at once, and the test waits
-// until GET /projections says every projection has stopped; commands and the
-// write model go on working, as they run on each request's context.
+// (stage 4 on: its projectors; stage 5 on: its relay too), for a test that must
+// be the database's only user: one that counts a command's reads or stages a
+// race on the write connection. The server starts, its context ends at once, and
+// the test waits until GET /projections (and GET /outbox) say so; commands and
+// the write model go on working, as they run on each request's context.
 func StartQuietAPI(t testing.TB, newServer NewServerFunc) (*API, *sqlitedb.DB) {
 	t.Helper()
 	db := OpenDB(t)
@@ -277,34 +306,36 @@ func StartQuietAPI(t testing.TB, newServer NewServerFunc) (*API, *sqlitedb.DB) {
 	}
 	t.Cleanup(func() { failOnPanic(t, serverLog) })
 	api := NewAPI(e, serverLog)
-	for deadline := time.Now().Add(CallTimeout); ; time.Sleep(time.Millisecond) {
-		var body struct{ Projections []struct{ Status string } }
-		r := api.Get("/projections")
-		if r.Status == http.StatusNotFound {
-			return api, db // a stage without projections
-		}
-		stopped := r.Decode(&body) == nil && len(body.Projections) > 0
-		for _, p := range body.Projections {
-			stopped = stopped && p.Status == "stopped"
-		}
-		if stopped {
-			return api, db
-		}
+	for deadline := time.Now().Add(CallTimeout); !api.backgroundStopped(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("starting a server whose projectors are stopped (test setup): GET /projections still says %s", r.Body)
+			t.Fatalf("starting a server whose background work is stopped (test setup): GET /projections says %s; GET /outbox says %s",
+				api.Get("/projections").Body, api.Get("/outbox").Body)
 		}
 	}
+	return api, db
 }
 
-// failOnPanic fails the test if the server recovered from a panic: a request
-// that panics got a 500, which a test expecting a 500 could take for the right one.
-func failOnPanic(t testing.TB, log *ServerLog) {
-	for _, line := range strings.Split(log.String(), "\n") {
-		if strings.Contains(line, "msg=panic") {
-			t.Errorf("\nThe server panicked while answering a request (a panic is never an answer: return an error).\n  server log: %s", line)
-			return
+// backgroundStopped: every projection says stopped, and so does the relay (a
+// stage without them has nothing running in the background).
+func (a *API) backgroundStopped() bool {
+	var projections struct{ Projections []struct{ Status string } }
+	if r := a.Get("/projections"); r.Status != http.StatusNotFound {
+		if r.Decode(&projections) != nil || len(projections.Projections) == 0 {
+			return false
+		}
+		for _, p := range projections.Projections {
+			if p.Status != "stopped" {
+				return false
+			}
 		}
 	}
+	var outbox struct{ Relay struct{ Status string } }
+	if r := a.Get("/outbox"); r.Status != http.StatusNotFound {
+		if r.Decode(&outbox) != nil || outbox.Relay.Status != "stopped" {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckStagePages checks GET / (HTML naming the stage and mentioning each of

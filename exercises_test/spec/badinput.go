@@ -185,3 +185,18 @@ func CQRSBadRequests(accountID string) []BadRequest {
 	)
 	return cases
 }
+
+// OutboxBadRequests lists requests to the outbox's endpoints (stage 5) that must
+// be refused: a dead letter's id is a positive integer, in its plain form.
+func OutboxBadRequests() []BadRequest {
+	var cases []BadRequest
+	for _, id := range []string{"0", "-1", "x", "01", "+1", "1.5", "1e3", "99999999999999999999", "%20"} {
+		cases = append(cases, BadRequest{Name: "redrive dead letter " + id, Method: "POST", Path: "/dead-letters/" + id + "/redrive", Want: 400, DetailHas: "dead letter"})
+	}
+	return append(cases,
+		BadRequest{Name: "redrive a dead letter that does not exist", Method: "POST", Path: "/dead-letters/4040/redrive", Want: 404, DetailHas: "not found"},
+		BadRequest{Name: "redrive with a body", Method: "POST", Path: "/dead-letters/1/redrive", ContentType: "application/json", Body: `{"force":true}`, Want: 400},
+		BadRequest{Name: "POST /outbox", Method: "POST", Path: "/outbox", ContentType: "application/json", Body: `{}`, Want: 405},
+		BadRequest{Name: "DELETE /dead-letters", Method: "DELETE", Path: "/dead-letters", Want: 405},
+	)
+}

@@ -20,7 +20,7 @@ func (c *Check) CheckRandomRequests(b *Bank, seed uint64, n int) {
 		"0190c6a8-0000-7000-8000-000000000404", "not-a-uuid", "0190C6A8-7D3E-7A1B-9C2D-3E4F5A6B7C8D",
 		"%00", "..", strings.Repeat("9", 300), "", "0190c6a8-7d3e-7a1b-9c2d-3e4f5a6b7c8d/extra"}
 	for i := range n {
-		req := randomRequest(r, ids)
+		req := randomRequest(r, ids, b.Stage)
 		before := b.Rows(c)
 		c.Doing("random request %d of %d (seed %d): %s", i+1, n, seed, req.describe())
 		resp := b.Send(req.BadRequest)
@@ -43,11 +43,15 @@ func (q randomReq) describe() string {
 
 func pick[T any](r *rand.Rand, from ...T) T { return from[r.IntN(len(from))] }
 
-func randomRequest(r *rand.Rand, ids []string) randomReq {
+func randomRequest(r *rand.Rand, ids []string, stage int) randomReq {
 	id := pick(r, ids...)
-	path := pick(r, "/", "/stage", "/healthz", "/accounts", "/accounts/"+id, "/accounts/"+id+"/deposits",
-		"/accounts/"+id+"/withdrawals", "/accounts/"+id+"/close", "/accounts/"+id+"/events", "/events",
-		"/accounts/"+id+"/transactions", "/projections", "/accounts//deposits", "/nowhere/"+id)
+	paths := []string{"/", "/stage", "/healthz", "/accounts", "/accounts/" + id, "/accounts/" + id + "/deposits",
+		"/accounts/" + id + "/withdrawals", "/accounts/" + id + "/close", "/accounts/" + id + "/events", "/events",
+		"/accounts/" + id + "/transactions", "/projections", "/accounts//deposits", "/nowhere/" + id}
+	if stage >= 5 { // only from stage 5: the earlier stages keep their sequences of requests
+		paths = append(paths, "/outbox", "/dead-letters", "/dead-letters/"+pick(r, "1", "0", "-1", "x", "01", id)+"/redrive")
+	}
+	path := pick(r, paths...)
 	if r.IntN(3) == 0 {
 		path += "?" + pick(r, "after", "limit", "owner", "min_position", "as_of", "x") + "=" +
 			pick(r, "0", "-1", "1", "1000", "1001", "9223372036854775808", "abc", "", "%FF", "1e3", "2026-01-01T00:00:00Z")

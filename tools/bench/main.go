@@ -1,6 +1,7 @@
 // Command bench measures the event store of stage 2 (the same store every later
 // stage uses) beside SQLite doing the same work with the same schema and pragmas,
-// in the same process, and prints the ratios with a verdict for each goal.
+// in the same process, and prints the ratios with a verdict for each goal. It
+// measures stage 5's relay and a projector's catch-up the same way (outbox.go).
 // `make bench` runs it; `go test -bench . ./tools/bench` runs the same benchmarks
 // one by one, for benchstat.
 //
@@ -9,8 +10,8 @@
 // BENCH_STRICT=1 makes a missed goal exit with status 1 (for a maintainer on an
 // idle machine).
 //
-// It imports solutions/02-events: a tool for maintainers and presenters, who
-// have the whole kit.
+// It imports solutions/02-events and solutions/05-outbox: a tool for maintainers
+// and presenters, who have the whole kit.
 package main
 
 import (
@@ -113,6 +114,7 @@ var (
 	floor    = goal{minRate: 0.80}
 	overhead = goal{minRate: 0.95}
 	reads    = goal{maxTimes: 1.5}
+	catchUp  = goal{minRate: 0.50}
 )
 
 var sections = []struct {
@@ -132,6 +134,12 @@ var sections = []struct {
 	{"reads: store vs raw", []pair{
 		{"load a 1,000-event stream", "store/load", "raw/load", reads},
 		{"read all, pages of 1,000", "store/readall", "raw/readall", reads},
+	}},
+	{"stage 5: the relay and a projector catching up, " + fmt.Sprint(catchUpEvents) + " events", []pair{
+		{"relay delivering the outbox / reading its rows", "relay/deliver", "raw/outbox-read", goal{}},
+		{"relay delivering / reading and marking by hand", "relay/deliver", "hand/outbox-mark", goal{}},
+		{"projector catching up / read and upsert by hand", "projector/catch-up", "hand/read-upsert", catchUp},
+		{"a transaction per event / one per page of 100", "hand/read-upsert", "raw/read-upsert-batch", goal{}},
 	}},
 	{"what the numbers teach (raw inserts)", []pair{
 		{"random v4 event ids / UUIDv7 (100 per txn)", "raw/seq/100/v4", "raw/seq/100", goal{}},
@@ -155,6 +163,10 @@ func main() {
 	fmt.Println()
 	best := measureAll(*rounds)
 	removeHistory()
+	if err := measureOutbox(*rounds, best); err != nil {
+		fmt.Fprintf(os.Stderr, "\nbench: %v\n", err)
+		os.Exit(2)
+	}
 	missed := 0
 	for i, s := range sections {
 		if i > 0 {

@@ -51,7 +51,21 @@ func runDemo(args []string) error {
 	for _, f := range []string{db, db + "-wal", db + "-shm"} {
 		_ = os.Remove(f) // every demo starts from the same story
 	}
-	cmd := exec.Command(server, "-addr", *addr, "-db", db)
+	serverArgs := []string{"-addr", *addr, "-db", db}
+	var sink *webhookSink
+	if latest.Number >= 5 {
+		// Stage 5's relay POSTs every integration message to a webhook: this
+		// process is the receiver, and prints them once the story is told.
+		sink = newWebhookSink(http.StatusNoContent, os.Stdout)
+		sink.prefix, sink.quiet = "webhook ← ", true
+		ln, err := serveSink("127.0.0.1:0", sink)
+		if err != nil {
+			return err
+		}
+		defer ln.Close()
+		serverArgs = append(serverArgs, "-webhook", "http://"+ln.Addr().String()+"/messages")
+	}
+	cmd := exec.Command(server, serverArgs...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return err
@@ -64,13 +78,16 @@ func runDemo(args []string) error {
 		_ = cmd.Process.Kill()
 		return err
 	}
-	s := &story{base: base, stage: latest.Number}
+	s := &story{base: base, stage: latest.Number, sink: sink}
 	if err := s.tell(); err != nil {
 		_ = cmd.Process.Signal(os.Interrupt)
 		<-stopped
 		return fmt.Errorf("seeding the story: %w", err)
 	}
 	s.guide(latest)
+	if sink != nil {
+		sink.setQuiet(false) // from now on, each message the relay delivers is printed as it arrives
+	}
 
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
@@ -112,9 +129,11 @@ type story struct {
 	base             string
 	stage            int // the stage the server runs: references from 2, If-Match from 3, read models from 4
 	ada, grace, alan string
-	adaWhy           string // Ada's stream, told line by line, for the guide
-	adaStatement     string // Ada's transaction history, read from its read model (stage 4 on)
-	position         int64  // the position of the story's last command (stage 4 on: min_position)
+	adaWhy           string       // Ada's stream, told line by line, for the guide
+	adaStatement     string       // Ada's transaction history, read from its read model (stage 4 on)
+	position         int64        // the position of the story's last command (stage 4 on: min_position)
+	sink             *webhookSink // the webhook the relay delivers to (stage 5 on)
+	delivered        string       // what the sink heard, for the guide (stage 5 on)
 }
 
 // tell opens three accounts and moves money so that Ada's balance ends at 40:
@@ -149,7 +168,33 @@ func (s *story) tell() error {
 	if s.stage >= 2 {
 		step(func() (e error) { s.adaWhy, e = s.why(s.ada); return })
 	}
+	if s.stage >= 5 {
+		step(s.awaitDeliveries)
+	}
 	return err
+}
+
+// awaitDeliveries waits (at most 10 s) until the relay has delivered the whole
+// outbox to the sink (stage 5), and notes what the sink heard.
+func (s *story) awaitDeliveries() error {
+	var outbox struct {
+		Pending int `json:"pending"`
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) { // polling, bounded
+		if err := s.get("/outbox", &outbox); err != nil {
+			return err
+		}
+		if outbox.Pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the relay has not delivered the outbox within 10 s: %d messages pending (GET /outbox says why)", outbox.Pending)
+		}
+	}
+	total, copies := s.sink.counts()
+	s.delivered = fmt.Sprintf("\nOther services heard of it: the relay delivered %d integration messages (bank.account.v1.*)\n"+
+		"from the outbox to a webhook in this process (%d copies). New ones are printed here as they arrive.\n", total, copies)
+	return nil
 }
 
 // retriedDeposit shows an Idempotency-Key (stage 4): Grace's phone sends a refund,
@@ -328,9 +373,15 @@ func (s *story) guide(latest stage) {
 		why += "\nHer statement, read from a read model (the write model never answers this query):\n" + s.adaStatement +
 			"Grace's phone sent a refund twice with one Idempotency-Key: it arrived once.\n"
 	}
+	why += s.delivered
 	more := ""
+	if s.stage >= 5 {
+		more += `  curl -s $BASE/outbox                     # the relay, its lease, what waits; the webhook above prints each delivery
+  curl -s $BASE/dead-letters               # messages parked after too many refusals
+`
+	}
 	if s.stage >= 4 {
-		more = fmt.Sprintf(`  curl -s $BASE/accounts/$ADA/transactions # read model: a line per event, the balance after each
+		more += fmt.Sprintf(`  curl -s $BASE/accounts/$ADA/transactions # read model: a line per event, the balance after each
   curl -s "$BASE/accounts?owner=Grace%%20Hopper"  # read model: an owner's accounts
   curl -s $BASE/projections                # each projection's checkpoint, the head of the log, the lag
   curl -si "$BASE/accounts/$ADA/transactions?min_position=%d"

@@ -1,0 +1,212 @@
+package outbox_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+	bank "github.com/go-es-workshop/kit/stages/05-outbox"
+)
+
+// refuseType refuses every message of type typ with a 503.
+func refuseType(typ string) func(bank.IntegrationMessage, int) error {
+	return func(m bank.IntegrationMessage, _ int) error {
+		if m.Type == typ {
+			return errors.New("consumer answered 503 Service Unavailable")
+		}
+		return nil
+	}
+}
+
+func Test5_4_ARefusedMessageIsTriedAgainLaterAndThenDelivered(t *testing.T) {
+	c := spec.For(t, stage)
+	cfg := fastRelay()
+	cfg.MaxAttempts = 10
+	pub := newRecorder()
+	pub.setRefuse(func(m bank.IntegrationMessage, call int) error {
+		if call <= 3 {
+			return fmt.Errorf("consumer answered 503 (call %d)", call)
+		}
+		return nil
+	})
+	s := startServer(t, spec.OpenDB(t), pub, cfg)
+	c.Doing("open an account while the consumer refuses the first 3 deliveries of each message")
+	id := c.OpenAccount(s.API, "savings", 0)
+	s.pub.await(c, s.relay, "the AccountOpened message acknowledged at its 4th attempt", func(got []bank.IntegrationMessage) bool { return len(got) == 1 })
+	got := s.pub.acknowledged()
+	c.Equal(4, s.pub.callsOf(got[0].ID), "publish calls for the message (3 refused, then acknowledged; never given up, never marked without an acknowledgement)")
+	rows := waitRows(c, s, "the message published", func(rows []row) bool { return len(rows) == 1 && rows[0].Status == "published" })
+	c.Equal(4, rows[0].Attempts, "attempts recorded in the outbox")
+	c.Equal(id, got[0].Subject, "the message's subject")
+}
+
+func Test5_4_ARefusalIsRecordedWithItsReasonAndItsNextTry(t *testing.T) {
+	c := spec.For(t, stage)
+	cfg := fastRelay()
+	cfg.MaxAttempts, cfg.FirstRetry, cfg.MaxRetry = 10, 20*time.Minute, time.Hour
+	pub := newRecorder()
+	pub.setRefuse(refuseType(bank.AccountOpenedV1Type))
+	s := startServer(t, spec.OpenDB(t), pub, cfg)
+	c.Doing("open an account while the consumer refuses AccountOpened (first retry within 20 minutes)")
+	before := time.Now()
+	c.OpenAccount(s.API, "savings", 0)
+	rows := waitRows(c, s, "the refusal recorded (attempts 1)", func(rows []row) bool { return len(rows) == 1 && rows[0].Attempts == 1 })
+	c.That(rows[0].Status == "pending" && strings.Contains(rows[0].LastError, "503"), "the message still pending, its last error the consumer's 503", describeRows(rows))
+	r := s.Get("/outbox")
+	c.Status(r, http.StatusOK)
+	var body struct {
+		Pending  int
+		Messages []struct {
+			Status        string
+			LastError     string `json:"last_error"`
+			Attempts      int
+			NextAttemptAt time.Time `json:"next_attempt_at"`
+		}
+	}
+	c.NoError(r.Decode(&body), "decoding GET /outbox")
+	c.That(body.Pending == 1 && len(body.Messages) == 1 && body.Messages[0].Attempts == 1, "GET /outbox: 1 pending, after 1 attempt", r.Describe())
+	next := body.Messages[0].NextAttemptAt
+	c.That(!next.Before(before.Add(10*time.Minute)) && !next.After(time.Now().Add(20*time.Minute)),
+		"the next try between 10 and 20 minutes from now (half to all of the first pause: backoff with jitter)", next.String())
+	c.That(strings.Contains(body.Messages[0].LastError, "503"), "GET /outbox shows the last error", r.Describe())
+	c.Equal(1, s.pub.callsOf(outboxRows(c, s.db)[0].MessageID), "publish calls (the next one is 10 minutes away at least)")
+}
+
+func Test5_4_AMessageRefusedTooOftenIsParkedAndTheOthersGoOn(t *testing.T) {
+	c := spec.For(t, stage)
+	pub := newRecorder()
+	pub.setRefuse(func(m bank.IntegrationMessage, _ int) error {
+		if m.Type == bank.MoneyDepositedV1Type && strings.Contains(string(m.Data), `"amount":500,`) {
+			return errors.New("consumer answered 400: amount rejected")
+		}
+		return nil
+	})
+	s := startServer(t, spec.OpenDB(t), pub, fastRelay()) // MaxAttempts 3
+	ada := c.OpenAccount(s.API, "checking", 10000)
+	bob := c.OpenAccount(s.API, "savings", 0)
+	c.Doing("Ada deposits 500 (its message is refused every time), then withdraws 100; then Bob deposits 7")
+	c.Status(s.Post("/accounts/"+ada+"/deposits", map[string]any{"amount": 500}), http.StatusOK)
+	c.Status(s.Post("/accounts/"+ada+"/withdrawals", map[string]any{"amount": 100}), http.StatusOK)
+	c.Status(s.Post("/accounts/"+bob+"/deposits", map[string]any{"amount": 7}), http.StatusOK)
+	s.pub.await(c, s.relay, "Bob's deposit acknowledged", func(got []bank.IntegrationMessage) bool {
+		return has(got, bank.MoneyDepositedV1Type, moneyData(bob, 7, "EUR"))
+	})
+	rows := waitRows(c, s, "Ada's deposit parked and Bob's marked published", func(rows []row) bool {
+		return len(rows) == 5 && rows[2].Status == "parked" && rows[4].Status == "published"
+	})
+	c.Equal(3, rows[2].Attempts, "attempts of the parked message (MaxAttempts 3)")
+	c.Equal(3, s.pub.callsOf(rows[2].MessageID), "publish calls of the parked message")
+	c.Equal("pending", rows[3].Status, "the status of Ada's withdrawal: it waits behind her parked deposit, not published, not dropped")
+	c.Equal(0, rows[3].Attempts, "attempts of Ada's withdrawal (a refusal of her deposit counts against the deposit only)")
+	c.That(!strings.Contains(s.Log(), "relay: pass failed"), "no failed pass in the server's log (a refusal is no failure of the relay)", s.Log())
+	got := s.pub.acknowledged()
+	c.That(!has(got, bank.MoneyWithdrawnV1Type, moneyData(ada, 100, "EUR")),
+		"Ada's withdrawal not delivered (a consumer would see money go out that never came in)", describeMessages(got))
+	r := s.Get("/dead-letters")
+	c.Status(r, http.StatusOK)
+	var letters struct {
+		DeadLetters []struct {
+			ID                    int64
+			OutboxID              int64  `json:"outbox_id"`
+			MessageID             string `json:"message_id"`
+			Type, Subject, Reason string
+			Attempts              int
+			ParkedAt              time.Time `json:"parked_at"`
+		} `json:"dead_letters"`
+	}
+	c.NoError(r.Decode(&letters), "decoding GET /dead-letters")
+	c.That(len(letters.DeadLetters) == 1, "one dead letter", r.Describe())
+	d := letters.DeadLetters[0]
+	c.That(d.OutboxID == rows[2].ID && d.MessageID == rows[2].MessageID && d.Type == bank.MoneyDepositedV1Type && d.Subject == ada &&
+		d.Attempts == 3 && strings.Contains(d.Reason, "amount rejected") && !d.ParkedAt.IsZero(),
+		"the dead letter names the message, its account, its 3 attempts and the consumer's reason", r.Describe())
+	r = s.Get("/outbox")
+	c.That(r.Int("parked") == 1 && r.Int("pending") == 1, "GET /outbox: 1 parked, 1 pending (the withdrawal behind it)", r.Describe())
+}
+
+func Test5_4_AMessageIsNotLostWhenThePublisherIsDownAtCommit(t *testing.T) {
+	c := spec.For(t, stage)
+	cfg := fastRelay()
+	cfg.MaxAttempts = 1000
+	pub := newRecorder()
+	pub.setRefuse(func(bank.IntegrationMessage, int) error { return errors.New("broker unreachable") })
+	s := startServer(t, spec.OpenDB(t), pub, cfg)
+	c.Doing("open an account and deposit 5 while the broker is down")
+	id := c.OpenAccount(s.API, "savings", 0)
+	c.Status(s.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 5}), http.StatusOK)
+	waitRows(c, s, "both messages refused at least once", func(rows []row) bool {
+		return len(rows) == 2 && rows[0].Attempts >= 1
+	})
+	c.Doing("the broker comes back")
+	pub.setRefuse(nil)
+	s.pub.await(c, s.relay, "both messages delivered once the broker is back (save, then publish, would have lost them)", func(got []bank.IntegrationMessage) bool {
+		return has(got, bank.MoneyDepositedV1Type, moneyData(id, 5, "EUR")) && has(got, bank.AccountOpenedV1Type, `{"account_id":"`+id+`","kind":"savings","currency":"EUR"}`)
+	})
+}
+
+func Test5_4_AParkThatCannotBeStoredParksNothing(t *testing.T) {
+	c := spec.For(t, stage)
+	cfg := fastRelay()
+	cfg.MaxAttempts = 1
+	pub := newRecorder()
+	pub.setRefuse(refuseType(bank.AccountOpenedV1Type))
+	s := startServer(t, spec.OpenDB(t), pub, cfg)
+	for i, broken := range []struct {
+		name  string
+		setup []string
+	}{
+		{"dead_letters refusing inserts", []string{`CREATE TRIGGER full BEFORE INSERT ON dead_letters BEGIN SELECT RAISE(ABORT, 'disk full'); END`}},
+		{"the outbox refusing updates", []string{`CREATE TRIGGER full BEFORE UPDATE ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END`}},
+		{"a commit that fails (a deferred foreign key, checked at COMMIT)", []string{`PRAGMA foreign_keys = ON`, `CREATE TABLE parent (id TEXT PRIMARY KEY)`,
+			`CREATE TABLE child (parent TEXT REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)`,
+			`CREATE TRIGGER full AFTER INSERT ON dead_letters BEGIN INSERT INTO child VALUES ('nobody'); END`}},
+	} {
+		execAll(c, s.db.Write, broken.setup...)
+		c.Doing("open an account (its message refused at once: MaxAttempts 1) with %s", broken.name)
+		c.OpenAccount(s.API, "savings", 0)
+		waitUntil(c, "the relay failing (it cannot park)", func() bool { state, err := s.relay.State(); return state == "failing" && err != nil })
+		r := s.Get("/outbox")
+		relay, _ := r.JSON()["relay"].(map[string]any)
+		c.That(relay["status"] == "failing" && relay["error"] != "" && relay["error"] != nil, "GET /outbox: the relay failing, and why", r.Describe())
+		c.Equal(i, count(c, s.db, "dead_letters"), "dead letters (the park failed: all of it, or none)")
+		rows := outboxRows(c, s.db)
+		c.Equal("pending", rows[len(rows)-1].Status, "the message's status (not parked without its dead letter)")
+		execAll(c, s.db.Write, `DROP TRIGGER full`) // the failed park let go of the write connection
+		waitRows(c, s, "every message parked once the database works", func(rows []row) bool {
+			for _, r := range rows {
+				if r.Status != "parked" {
+					return false
+				}
+			}
+			return true
+		})
+		waitUntil(c, "the relay running again, without an error", func() bool { state, err := s.relay.State(); return state == "running" && err == nil })
+	}
+}
+
+func Test5_4_AStopInTheMiddleOfAPublishIsNoRefusal(t *testing.T) {
+	c := spec.For(t, stage)
+	cfg := fastRelay()
+	cfg.MaxAttempts = 1
+	pub := newRecorder()
+	pub.hold = make(chan struct{}) // each publish waits until the relay's context ends
+	s := startServer(t, spec.OpenDB(t), pub, cfg)
+	c.Doing("open an account, and stop the server while the relay publishes its message")
+	c.OpenAccount(s.API, "savings", 0)
+	select {
+	case <-pub.entered:
+	case <-time.After(10 * time.Second):
+		stopIfTodo(c, s.relay)
+		c.Fail("the relay publishing within 10 s", "no publish")
+	}
+	s.stop()
+	s.srv.Wait()
+	rows := outboxRows(c, s.db)
+	c.That(len(rows) == 1 && rows[0].Status == "pending" && rows[0].Attempts == 0,
+		"the message still pending, no attempt counted: the publish ended because the server stopped, not because the consumer refused", describeRows(rows))
+	c.Equal(0, count(c, s.db, "dead_letters"), "dead letters")
+}

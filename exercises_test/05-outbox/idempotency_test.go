@@ -1,0 +1,106 @@
+package outbox_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+)
+
+func depositOver(api *spec.API, id string, amount int64, headers ...string) spec.Response {
+	return api.Post("/accounts/"+id+"/deposits", map[string]any{"amount": amount}, headers...)
+}
+
+func Test5_2_ARepeatedCommandGetsItsFirstAnswerAndWritesNothing(t *testing.T) {
+	c := spec.For(t, stage)
+	api, _ := newAPI(t)
+	id := c.OpenAccount(api, "savings", 0)
+	c.Doing("deposit 500 with Idempotency-Key: pay-1")
+	first := depositOver(api, id, 500, "Idempotency-Key", "pay-1")
+	c.Status(first, http.StatusOK)
+	for i := range 2 {
+		c.Doing("deposit 500 with Idempotency-Key: pay-1 again (repeat %d)", i+1)
+		again := depositOver(api, id, 500, "Idempotency-Key", "pay-1")
+		c.Status(again, http.StatusOK)
+		c.That(string(again.Body) == string(first.Body) && again.Header.Get("Idempotent-Replayed") == "true" && again.Header.Get("ETag") == first.Header.Get("ETag"),
+			"the first answer "+string(first.Body)+", its ETag, and Idempotent-Replayed: true",
+			fmt.Sprintf("%s, ETag %s, Idempotent-Replayed %q", again.Body, again.Header.Get("ETag"), again.Header.Get("Idempotent-Replayed")))
+	}
+	c.Doing("withdraw all 500 with Idempotency-Key: pay-2, twice (a second withdrawal could not be afforded)")
+	first = api.Post("/accounts/"+id+"/withdrawals", map[string]any{"amount": 500}, "Idempotency-Key", "pay-2")
+	c.Status(first, http.StatusOK)
+	again := api.Post("/accounts/"+id+"/withdrawals", map[string]any{"amount": 500}, "Idempotency-Key", "pay-2")
+	c.Status(again, http.StatusOK)
+	c.Equal(string(first.Body), string(again.Body), "the repeat's answer")
+	r := api.Get("/accounts/" + id)
+	c.That(r.Int("balance") == 0 && r.Int("version") == 3, "balance 0 at version 3: one deposit, one withdrawal", r.Describe())
+}
+
+func Test5_2_AKeyUsedForAnotherRequestIsRefused(t *testing.T) {
+	c := spec.For(t, stage)
+	api, _ := newAPI(t)
+	id := c.OpenAccount(api, "savings", 0)
+	c.Doing("deposit 500 with Idempotency-Key: pay-1")
+	c.Status(depositOver(api, id, 500, "Idempotency-Key", "pay-1"), http.StatusOK)
+	c.Doing("deposit 600 with Idempotency-Key: pay-1")
+	c.Status(depositOver(api, id, 600, "Idempotency-Key", "pay-1"), http.StatusUnprocessableEntity)
+	r := api.Get("/accounts/" + id)
+	c.That(r.Int("balance") == 500 && r.Int("version") == 2, "balance 500 at version 2: the refused request wrote nothing", r.Describe())
+}
+
+func Test5_2_CopiesSentAtOnceHappenOnce(t *testing.T) {
+	c := spec.For(t, stage)
+	api, db := newAPI(t)
+	c.Doing("10 copies of one open-account command with Idempotency-Key: open-1, all waiting for the database at the same moment")
+	answers := api.CollideAll(t, db, spec.Copies(10, spec.Post{Path: "/accounts", Body: map[string]any{"owner": "Ada", "kind": "savings", "currency": "EUR"}, Headers: []string{"Idempotency-Key", "open-1"}}))
+	got := ""
+	same := true
+	for _, r := range answers {
+		got += fmt.Sprintf("%d %s\n", r.Status, r.Body)
+		same = same && r.Status == http.StatusCreated && string(r.Body) == string(answers[0].Body)
+	}
+	c.That(same, "10 × 201 with the same account: one was carried out, the other 9 found its key in the append's transaction", got)
+	var n int
+	c.NoError(db.Read.QueryRow(`SELECT COUNT(*) FROM events`).Scan(&n), "counting events")
+	c.Equal(1, n, "events stored (one AccountOpened)")
+}
+
+func Test5_2_TheKeyIsStoredWithTheEventsOrNotAtAll(t *testing.T) {
+	c := spec.For(t, stage)
+	api, db := newAPI(t)
+	id := c.OpenAccount(api, "savings", 0)
+	_, err := db.Write.Exec(`CREATE TRIGGER keys_full BEFORE INSERT ON idempotency_keys BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
+	c.NoError(err, "making the idempotency keys refuse inserts (test setup)")
+	c.Doing("deposit 500 with Idempotency-Key: pay-1 while its key cannot be stored (the client gets no answer it can use)")
+	c.Status(depositOver(api, id, 500, "Idempotency-Key", "pay-1"), http.StatusInternalServerError)
+	r := api.Get("/accounts/" + id)
+	c.That(r.Int("balance") == 0 && r.Int("version") == 1, "balance 0 at version 1: without its key, the deposit was not stored either", r.Describe())
+	_, err = db.Write.Exec(`DROP TRIGGER keys_full`)
+	c.NoError(err, "letting keys be stored again (test setup)")
+	c.Doing("the client retries: deposit 500 with Idempotency-Key: pay-1, twice")
+	c.Status(depositOver(api, id, 500, "Idempotency-Key", "pay-1"), http.StatusOK)
+	c.Status(depositOver(api, id, 500, "Idempotency-Key", "pay-1"), http.StatusOK)
+	r = api.Get("/accounts/" + id)
+	c.That(r.Int("balance") == 500 && r.Int("version") == 2, "balance 500 at version 2: the money came in once", r.Describe())
+}
+
+func Test5_2_OnlyAClientsKeyIsKeptAndAKeyThatCannotBeReadIsAnError(t *testing.T) {
+	c := spec.For(t, stage)
+	api, db := newAPI(t)
+	id := c.OpenAccount(api, "savings", 0)
+	c.Doing("deposit 5 without a key, then 6 with Idempotency-Key: pay-1")
+	c.Status(depositOver(api, id, 5), http.StatusOK)
+	c.Status(depositOver(api, id, 6, "Idempotency-Key", "pay-1"), http.StatusOK)
+	var n int
+	c.NoError(db.Read.QueryRow(`SELECT COUNT(*) FROM idempotency_keys`).Scan(&n), "counting the idempotency keys")
+	c.Equal(1, n, "keys kept (a command without a key has nothing to repeat it by)")
+	_, err := db.Write.Exec(`ALTER TABLE idempotency_keys RENAME TO gone`)
+	c.NoError(err, "taking the idempotency keys away (test setup)")
+	c.Doing("deposit 7 with Idempotency-Key: pay-2 while the keys cannot be read")
+	c.Status(depositOver(api, id, 7, "Idempotency-Key", "pay-2"), http.StatusInternalServerError)
+	c.Doing("deposit 8 without a key: it needs no key")
+	c.Status(depositOver(api, id, 8), http.StatusOK)
+	r := api.Get("/accounts/" + id)
+	c.That(r.Int("balance") == 19, "balance 19 (5 + 6 + 8): the deposit whose key could not be checked was not carried out", r.Describe())
+}

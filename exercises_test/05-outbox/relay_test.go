@@ -1,0 +1,217 @@
+package outbox_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+	bank "github.com/go-es-workshop/kit/stages/05-outbox"
+)
+
+func Test5_3_TheRelayDeliversEveryMessageInTheOrderItWasWritten(t *testing.T) {
+	c := spec.For(t, stage)
+	s := newServer(t, fastRelay())
+	ada := c.OpenAccount(s.API, "checking", 10000)
+	bob := c.OpenAccount(s.API, "savings", 0)
+	c.Doing("deposit and withdraw on Ada's and Bob's accounts, in turn")
+	for i := range 4 {
+		c.Status(s.Post("/accounts/"+ada+"/deposits", map[string]any{"amount": 100 + i}), http.StatusOK)
+		c.Status(s.Post("/accounts/"+bob+"/deposits", map[string]any{"amount": 200 + i}), http.StatusOK)
+		c.Status(s.Post("/accounts/"+ada+"/withdrawals", map[string]any{"amount": 10 + i}), http.StatusOK)
+	}
+	rows := outboxRows(c, s.db)
+	s.pub.await(c, s.relay, fmt.Sprintf("all %d messages acknowledged", len(rows)), func(got []bank.IntegrationMessage) bool { return len(got) >= len(rows) })
+	got := s.pub.acknowledged()
+	var gotIDs, wantIDs []string
+	for i := range rows {
+		wantIDs = append(wantIDs, rows[i].MessageID)
+		gotIDs = append(gotIDs, got[i].ID)
+	}
+	c.That(slices.Equal(gotIDs, wantIDs) && len(got) == len(rows), "each message once, in the outbox's order:\n"+describeRows(rows), describeMessages(got))
+	rows = waitRows(c, s, "every message marked published", func(rows []row) bool {
+		return !slices.ContainsFunc(rows, func(r row) bool { return r.Status != "published" })
+	})
+	for _, r := range rows {
+		c.Equal(1, r.Attempts, "attempts of "+r.String()+" (one publish, acknowledged)")
+	}
+	state, err := s.relay.State()
+	c.That(state == "running" && err == nil && !strings.Contains(s.Log(), "relay: pass failed"),
+		"the relay running, and no failed pass in the server's log", fmt.Sprintf("%s %v\n%s", state, err, s.Log()))
+}
+
+func Test5_3_AMessageIsMarkedPublishedOnlyOnceThePublisherAcknowledgedIt(t *testing.T) {
+	c := spec.For(t, stage)
+	pub := newRecorder()
+	pub.hold = make(chan struct{})
+	s := startServer(t, spec.OpenDB(t), pub, fastRelay())
+	c.Doing("open an account while the publisher has not answered yet")
+	c.OpenAccount(s.API, "savings", 0)
+	for deadline := time.After(10 * time.Second); ; {
+		var m bank.IntegrationMessage
+		select {
+		case m = <-pub.entered:
+		case <-time.After(20 * time.Millisecond):
+			stopIfTodo(c, s.relay)
+			continue
+		case <-deadline:
+			state, err := s.relay.State()
+			c.NoError(err, "the relay (its state is "+state+")")
+			c.Fail("the relay publishing the AccountOpened message within 10 s", "no publish")
+		}
+		c.Equal(bank.AccountOpenedV1Type, m.Type, "the message being published")
+		break
+	}
+	rows := outboxRows(c, s.db)
+	c.That(len(rows) == 1 && rows[0].Status == "pending", "the message still pending while the publisher has not acknowledged it (a crash now must not lose it)", describeRows(rows))
+	c.Doing("the publisher acknowledges")
+	close(pub.hold)
+	waitRows(c, s, "the message marked published", func(rows []row) bool { return len(rows) == 1 && rows[0].Status == "published" })
+}
+
+// holdBack sets the first outbox row of subject to status, due at next, behind the API's back.
+func holdBack(c *spec.Check, a *relayApp, subject, status string, next time.Time) {
+	res, err := a.db.Write.Exec(`UPDATE outbox SET status = ?, next_attempt_at = ? WHERE id = (SELECT MIN(id) FROM outbox WHERE subject = ?)`,
+		status, next.UTC().Format(time.RFC3339Nano), subject)
+	c.NoError(err, "holding a message back (test setup)")
+	n, _ := res.RowsAffected()
+	c.Equal(int64(1), n, "rows held back (test setup)")
+}
+
+func Test5_3_AMessageThatCannotGoYetHoldsBackItsAccountOnly(t *testing.T) {
+	for _, held := range []struct {
+		name, status string
+		next         time.Duration
+	}{
+		{"parked", "parked", 0},
+		{"due in an hour (waiting for its next try)", "pending", time.Hour},
+	} {
+		c := spec.For(t, stage)
+		a := newRelayApp(c, t, fastRelay())
+		ada, bob := a.open(c, "Ada"), a.open(c, "Bob")
+		a.deposit(c, ada, 5)
+		a.deposit(c, bob, 7)
+		a.deposit(c, ada, 6)
+		a.deposit(c, bob, 8)
+		holdBack(c, a, ada.String(), held.status, time.Now().Add(held.next))
+		c.Doing("run the relay with Ada's first message %s", held.name)
+		a.runRelay(t)
+		a.pub.await(c, a.Relay, "Bob's three messages acknowledged", func(got []bank.IntegrationMessage) bool {
+			return len(ofSubject(got, bob.String())) >= 3
+		})
+		got := a.pub.acknowledged()
+		c.That(len(ofSubject(got, ada.String())) == 0,
+			"none of Ada's messages: her first one cannot go yet, and her later ones wait behind it (an account's messages arrive in order), while Bob's went on",
+			describeMessages(got))
+		c.Equal([]string{bank.AccountOpenedV1Type, bank.MoneyDepositedV1Type, bank.MoneyDepositedV1Type}, typesOf(ofSubject(got, bob.String())), "Bob's messages, in order")
+	}
+}
+
+func Test5_3_TheBankNeverAnnouncesWhatDidNotHappen(t *testing.T) {
+	c := spec.For(t, stage)
+	s := newServer(t, fastRelay())
+	ada := c.OpenAccount(s.API, "savings", 0)
+	execAll(c, s.db.Write, `CREATE TRIGGER events_full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
+	c.Doing("deposit 500 while the events table refuses every insert: the deposit never happened")
+	c.Status(s.Post("/accounts/"+ada+"/deposits", map[string]any{"amount": 500}), http.StatusInternalServerError)
+	c.Doing("withdraw 1 from the empty account: refused, it never happened either")
+	execAll(c, s.db.Write, `DROP TRIGGER events_full`)
+	c.Status(s.Post("/accounts/"+ada+"/withdrawals", map[string]any{"amount": 1}), http.StatusUnprocessableEntity)
+	c.Doing("deposit 7: this one happens")
+	c.Status(s.Post("/accounts/"+ada+"/deposits", map[string]any{"amount": 7}), http.StatusOK)
+	s.pub.await(c, s.relay, "the deposit of 7 acknowledged", func(got []bank.IntegrationMessage) bool {
+		return has(got, bank.MoneyDepositedV1Type, moneyData(ada, 7, "EUR"))
+	})
+	got := s.pub.acknowledged()
+	c.Equal([]string{bank.AccountOpenedV1Type, bank.MoneyDepositedV1Type}, typesOf(got),
+		"what other services heard: the opening and the deposit of 7 (publishing before the events are stored announces what never happened)")
+}
+
+func Test5_3_AMessageChangedUnderTheRelayStopsItsPass(t *testing.T) {
+	c := spec.For(t, stage)
+	pub := newRecorder()
+	pub.hold = make(chan struct{})
+	s := startServer(t, spec.OpenDB(t), pub, fastRelay())
+	c.Doing("open an account; while its message is being published, mark it published by hand (another relay, say)")
+	c.OpenAccount(s.API, "savings", 0)
+	select {
+	case <-pub.entered:
+	case <-time.After(10 * time.Second):
+		stopIfTodo(c, s.relay)
+		c.Fail("the relay publishing within 10 s", "no publish")
+	}
+	execAll(c, s.db.Write, `UPDATE outbox SET status = 'published'`)
+	close(pub.hold)
+	waitUntil(c, "the relay reporting that the message it published was no longer pending (never marked twice without a word)", func() bool {
+		return strings.Contains(s.Log(), "relay: pass failed") && strings.Contains(s.Log(), "no longer pending")
+	})
+}
+
+func Test5_4_AMessageRefusedWhileItWasChangedUnderTheRelayIsNotParked(t *testing.T) {
+	c := spec.For(t, stage)
+	cfg := fastRelay()
+	cfg.MaxAttempts = 1
+	pub := newRecorder()
+	pub.hold = make(chan struct{})
+	pub.setRefuse(func(bank.IntegrationMessage, int) error { return errors.New("consumer answered 400") })
+	s := startServer(t, spec.OpenDB(t), pub, cfg)
+	c.Doing("open an account; while its message is being published (and then refused), mark it published by hand")
+	c.OpenAccount(s.API, "savings", 0)
+	select {
+	case <-pub.entered:
+	case <-time.After(10 * time.Second):
+		stopIfTodo(c, s.relay)
+		c.Fail("the relay publishing within 10 s", "no publish")
+	}
+	execAll(c, s.db.Write, `UPDATE outbox SET status = 'published'`)
+	close(pub.hold)
+	waitUntil(c, "the relay reporting that the refused message was no longer pending", func() bool {
+		return strings.Contains(s.Log(), "relay: pass failed") && strings.Contains(s.Log(), "no longer pending")
+	})
+	c.Equal(0, count(c, s.db, "dead_letters"), "dead letters (no dead letter for a message that is not pending)")
+}
+
+func Test5_4_TheRelayRetriesOnTimeAndReadsOnWithoutWaitingForAPoll(t *testing.T) {
+	c := spec.For(t, stage)
+	cfg := fastRelay()
+	cfg.PollInterval = time.Hour // nothing but its own schedule wakes the relay
+	a := newRelayApp(c, t, cfg)
+	ada, bob := a.open(c, "Ada"), a.open(c, "Bob")
+	a.deposit(c, ada, 5)
+	a.deposit(c, bob, 7)
+	a.pub.setRefuse(func(m bank.IntegrationMessage, call int) error {
+		if m.Subject == ada.String() && m.Type == bank.AccountOpenedV1Type && call == 1 {
+			return errors.New("consumer answered 503, once")
+		}
+		return nil
+	})
+	c.Doing("run the relay (polling once an hour) on 4 messages, Ada's first refused once")
+	a.runRelay(t)
+	a.pub.await(c, a.Relay, "all 4 messages delivered: Bob's at once, Ada's after her retry falls due (in milliseconds, not at the next poll)",
+		func(got []bank.IntegrationMessage) bool { return len(got) == 4 })
+}
+
+func Test5_3_ARelayThatCannotUseItsTablesSaysSoAndRecovers(t *testing.T) {
+	c := spec.For(t, stage)
+	cfg := fastRelay()
+	cfg.LeaseTTL, cfg.PublishTimeout = 400*time.Millisecond, 100*time.Millisecond
+	s := newServer(t, cfg)
+	c.OpenAccount(s.API, "savings", 0)
+	s.pub.await(c, s.relay, "the first message delivered", func(got []bank.IntegrationMessage) bool { return len(got) == 1 })
+	for _, table := range []string{"outbox", "relay_lease"} {
+		c.Doing("take the table %s away while the relay runs", table)
+		execAll(c, s.db.Write, `ALTER TABLE `+table+` RENAME TO gone`)
+		waitUntil(c, "the relay failing, and saying why", func() bool {
+			state, err := s.relay.State()
+			return state == "failing" && err != nil && strings.Contains(err.Error(), "gone") == false && err.Error() != ""
+		})
+		execAll(c, s.db.Write, `ALTER TABLE gone RENAME TO `+table)
+		waitUntil(c, "the relay running again", func() bool { state, err := s.relay.State(); return state == "running" && err == nil })
+	}
+	id := c.OpenAccount(s.API, "savings", 0)
+	s.pub.await(c, s.relay, "a new message delivered after the recovery", func(got []bank.IntegrationMessage) bool { return len(ofSubject(got, id)) == 1 })
+}
