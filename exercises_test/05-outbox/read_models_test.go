@@ -197,3 +197,25 @@ func Test5_2_TheHistoryIsReadFromItsReadModel(t *testing.T) {
 	c.Doing("GET /accounts?owner=Ada%%20Lovelace with the write model gone")
 	c.Status(api.Get("/accounts?owner=Ada%20Lovelace"), http.StatusOK)
 }
+
+func TestGuard_AProjectionWakesOnAnAppendNotOnItsPoll(t *testing.T) {
+	c := spec.For(t, stage)
+	a := newApp(c, t)
+	a.run(t)
+	run := a.Projector.Projection(bank.AccountsByOwnerProjection)
+	var version int64
+	for round := range 5 {
+		var e bank.Event = bank.MoneyDeposited{Amount: 1}
+		if round == 0 {
+			e = opened(ada, "Ada Lovelace", "EUR")
+		}
+		stored, err := a.store.Append(c.Ctx(), bank.StreamID(adaID), version, bank.Metadata{CorrelationID: "test", CausationID: "test", UserID: "test"}, e)
+		c.NoError(err, "appending (test setup)")
+		version++
+		c.Doing("round %d: append position %d, then WaitFor it", round+1, stored[0].Position)
+		started := time.Now()
+		c.NoError(<-waitFor(c, run, stored[0].Position), "WaitFor")
+		waited := time.Since(started)
+		c.That(waited < bank.PollInterval/2, fmt.Sprintf("applied well before the next poll (PollInterval %s): the append's signal woke the projection", bank.PollInterval), waited.String())
+	}
+}

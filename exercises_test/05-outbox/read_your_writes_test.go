@@ -69,13 +69,51 @@ func TestGuard_WaitForGivesUpAfterMaxReadWait(t *testing.T) {
 	_, err := a.Queries.TransactionHistory(c.Ctx(), bank.TransactionsQuery{AccountID: ada, Limit: 10, MinPosition: pos + 1})
 	waited := time.Since(started)
 	var behind *bank.ProjectionBehindError
-	c.NoError(ignoreBehind(err), "TransactionHistory")
+	c.NoError(ignoreBehind(err), "TransactionHistory (an error it returns must wrap ErrProjectionBehind, with fmt.Errorf and %w)")
 	c.That(errors.Is(err, bank.ErrProjectionBehind) && errors.As(err, &behind), "an error wrapping ErrProjectionBehind, a *ProjectionBehindError", fmt.Sprintf("%v", err))
 	c.That(behind.MinPosition == pos+1 && behind.Projection.Name == bank.TransactionHistoryProjection && behind.Projection.Checkpoint == pos &&
 		behind.Projection.Head == pos && behind.Projection.Lag == 0 && behind.Projection.Status == "running",
 		fmt.Sprintf("MinPosition %d, and account_transactions running at checkpoint %d, head %d, lag 0", pos+1, pos, pos), fmt.Sprintf("%+v", behind))
 	c.That(waited >= bank.MaxReadWait-100*time.Millisecond && waited < bank.MaxReadWait+3*time.Second,
 		fmt.Sprintf("after waiting about MaxReadWait (%s)", bank.MaxReadWait), waited.String())
+}
+
+func TestGuard_WaitForIsBoundedWhileTheProjectionMoves(t *testing.T) {
+	c := spec.For(t, stage)
+	a := newApp(c, t)
+	a.run(t)
+	far := int64(1_000_000)
+	c.Doing("WaitFor(%d) on account_transactions while an account gets a deposit every 200ms (the projection moves, and never gets there)", far)
+	version := a.appendLog(c, ada, opened(ada, "Ada Lovelace", "EUR"))[0].Version
+	stopDeposits := make(chan struct{})
+	deposited := make(chan struct{})
+	go func() {
+		defer close(deposited)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for deadline := time.After(3 * bank.MaxReadWait); ; {
+			select {
+			case <-stopDeposits:
+				return
+			case <-deadline:
+				return
+			case <-tick.C:
+			}
+			_, err := a.store.Append(c.Ctx(), bank.StreamID(adaID), version, bank.Metadata{CorrelationID: "test", CausationID: "test", UserID: "test"}, bank.MoneyDeposited{Amount: 1})
+			if err != nil {
+				return // the test is over
+			}
+			version++
+		}
+	}()
+	started := time.Now()
+	err := <-waitFor(c, a.Projector.Projection(bank.TransactionHistoryProjection), far)
+	waited := time.Since(started)
+	close(stopDeposits)
+	<-deposited
+	c.That(errors.Is(err, bank.ErrProjectionBehind), "an error wrapping ErrProjectionBehind", fmt.Sprintf("%v", err))
+	c.That(waited < bank.MaxReadWait+time.Second,
+		fmt.Sprintf("after about MaxReadWait (%s) in all: the bound is for the whole wait, not renewed each time the checkpoint moves", bank.MaxReadWait), waited.String())
 }
 
 // ignoreBehind is err unless it wraps ErrProjectionBehind: a stub's TODO error
@@ -167,7 +205,7 @@ func TestGuard_AnEventThatCannotBeReadStopsTheProjection(t *testing.T) {
 	a.run(t)
 	c.Doing("WaitFor(2) on accounts_by_owner, when event 2 is of a type nobody registered")
 	err := <-waitFor(c, a.Projector.Projection(bank.AccountsByOwnerProjection), 2)
-	c.NoError(ignoreBehind(err), "WaitFor")
+	c.NoError(ignoreBehind(err), "WaitFor (an error it returns must wrap ErrProjectionBehind, with fmt.Errorf and %w)")
 	s := a.status(c, bank.AccountsByOwnerProjection)
 	c.That(errors.Is(err, bank.ErrProjectionBehind) && s.Status == "failed" && s.Checkpoint < 2 && strings.Contains(s.Error, "MoneyTeleported"),
 		"ErrProjectionBehind, and the projection failed before position 2 (the batch it could not read), with an error naming MoneyTeleported", fmt.Sprintf("%v; %+v", err, s))
@@ -212,4 +250,31 @@ func Test5_2_AnOwnersAccountsPageOverHTTP(t *testing.T) {
 	c.Status(r, http.StatusOK)
 	c.That(strings.Contains(string(r.Body), ids[2]) && !strings.Contains(string(r.Body), ids[1]) && r.String("next_after") == "",
 		"the third account only, and an empty next_after", r.Describe())
+}
+
+func Test5_2_AFailedProjectionIsA503WithoutRetryAfter(t *testing.T) {
+	c := spec.For(t, stage)
+	api, db := newAPI(t)
+	for _, table := range []string{"accounts_by_owner", "daily_totals"} {
+		_, err := db.Write.Exec(`CREATE TRIGGER no_mallory_` + table + ` BEFORE INSERT ON ` + table + ` BEGIN SELECT RAISE(ABORT, 'Mallory is not welcome'); END`)
+		c.NoError(err, "making "+table+" refuse every row (test setup)")
+	}
+	r := api.Post("/accounts", map[string]any{"owner": "Mallory", "kind": "savings", "currency": "EUR"})
+	c.Status(r, http.StatusCreated)
+	id := r.String("id")
+	r = api.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 5})
+	c.Status(r, http.StatusOK)
+	pos, today := r.Int("position"), time.Now().UTC().Format("2006-01-02")
+	for _, q := range []struct{ path, projection string }{
+		{fmt.Sprintf("/accounts?owner=Mallory&min_position=%d", pos), bank.AccountsByOwnerProjection},
+		{fmt.Sprintf("/reports/daily-totals?from=%s&to=%s&min_position=%d", today, today, pos), bank.DailyTotalsProjection},
+	} {
+		c.Doing("GET %s: %s stopped on the first event it could not apply", q.path, q.projection)
+		r = api.Get(q.path)
+		c.Status(r, http.StatusServiceUnavailable)
+		c.That(r.String("projection") == q.projection && r.String("projection_status") == "failed" && r.Header.Get("Retry-After") == "" && strings.Contains(r.String("detail"), "fixed"),
+			"the query's own read model ("+q.projection+"), failed, no Retry-After (waiting will not help), and a detail that says it must be fixed first", r.Describe())
+	}
+	c.Doing("GET /accounts/{id}/transactions?min_position=%d: account_transactions applied everything", pos)
+	c.Status(api.Get(fmt.Sprintf("/accounts/%s/transactions?min_position=%d", id, pos)), http.StatusOK)
 }
