@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,4 +129,36 @@ func Test5_3_AStandbyThatStopsLeavesTheLeaseToItsHolder(t *testing.T) {
 	c.That(!strings.Contains(first.Log(), "relay: pass failed"), "no failed pass in the first server's log", first.Log())
 	state, err := first.relay.State()
 	c.That(state == "running" && err == nil, "the first relay running, no error", fmt.Sprintf("%s %v", state, err))
+}
+
+// A relay can lose its lease in the middle of a long pass (a stall let it run
+// out, and another relay took it): it finds out at its next renewal, and must
+// stop there, not publish the rest of the pass beside the new holder.
+func Test5_3_ARelayThatLosesItsLeaseInAPassPublishesNoMore(t *testing.T) {
+	c := spec.For(t, stage)
+	c.KeptBy("relay.go (pass: a lease that is lost ends the pass)")
+	cfg := fastRelay()
+	cfg.LeaseTTL, cfg.PublishTimeout = 400*time.Millisecond, 100*time.Millisecond
+	a := newRelayApp(c, t, cfg)
+	const accounts = 12
+	for i := range accounts {
+		a.open(c, fmt.Sprintf("owner %d", i))
+	}
+	var stolen sync.Once
+	a.pub.setRefuse(func(bank.IntegrationMessage, int) error {
+		stolen.Do(func() {
+			execAll(c, a.db.Write, fmt.Sprintf(`UPDATE relay_lease SET holder = 'usurper', expires_at = %d`, time.Now().Add(time.Hour).UnixMilli()))
+		})
+		time.Sleep(40 * time.Millisecond) // a slow consumer: the pass outlives half of the lease, when the relay renews it
+		return nil
+	})
+	c.Doing("%d messages in the outbox, each taking 40 ms to publish; another relay takes the lease during the first one", accounts)
+	a.runRelay(t)
+	waitUntil(c, "the relay on standby once it finds the lease taken (at its next renewal, within half of LeaseTTL)", func() bool {
+		state, _ := a.Relay.State()
+		return state == "standby"
+	})
+	got := a.pub.acknowledged()
+	c.That(len(got) < accounts, fmt.Sprintf("fewer than %d published: at its renewal (after about %s) the relay finds the lease gone and stops the pass", accounts, cfg.LeaseTTL/2),
+		fmt.Sprintf("all %d published: the relay went on without its lease\n%s", len(got), describeMessages(got)))
 }
