@@ -27,7 +27,7 @@ RESET_STAGES := $(addprefix reset-stage,$(STAGES))
 DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
-.PHONY: help setup setup-build doctor test check-stages verify mutate test-tools lint embed-check gen demo webhook-sink status hint bench slides \
+.PHONY: help setup setup-build doctor test check-stages verify mutate mutate-incremental test-tools lint embed-check gen demo webhook-sink status hint bench slides \
 	maintainer-only learner-edition \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
@@ -109,7 +109,7 @@ maintainer-only:
 # make test prints how long it took: it must stay well inside CI's 90 minutes.
 TEST_STARTED := $(shell date +%s)
 
-test: maintainer-only check-stages test-tools verify mutate embed-check lint ## everything: the README's test command
+test: maintainer-only check-stages test-tools verify mutate-incremental embed-check lint ## everything: the README's test command
 	@echo "make test: all checks passed in $$(( $$(date +%s) - $(TEST_STARTED) )) s"
 
 check-stages: maintainer-only $(KIT) ## stages/ is exactly what the generator writes from solutions/
@@ -121,8 +121,11 @@ test-tools: maintainer-only ## unit tests of the kit's own tools and plumbing
 verify: maintainer-only $(KIT) ## task tests fail on starters and pass on solutions; known-wrong variants rejected
 	@$(KIT) verify
 
-mutate: maintainer-only $(KIT) ## mutation testing: each stage's tests must kill its mutants (make mutate N=3 V=1)
+mutate: maintainer-only $(KIT) ## mutation testing: each stage's tests must kill its mutants; rewrites the ledgers (make mutate N=3 V=1)
 	@$(KIT) mutate $(if $(V),-v) $(N)
+
+mutate-incremental: maintainer-only $(KIT) ## as mutate, but an unchanged stage is settled by its ledger and a sample of its kills
+	@$(KIT) mutate -incremental $(if $(V),-v) $(N)
 
 embed-check: maintainer-only $(KIT) ## code on the slides is current with solutions/
 	@$(KIT) embed -check

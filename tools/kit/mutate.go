@@ -36,8 +36,16 @@ const mutationGoal = 0.90
 const equivalentFile = "mutants-equivalent.txt"
 
 func runMutate(args []string) error {
-	verbose := len(args) > 0 && args[0] == "-v"
-	if verbose {
+	verbose, incremental := false, false
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "-v":
+			verbose = true
+		case "-incremental":
+			incremental = true
+		default:
+			return fmt.Errorf("usage: kit mutate [-v] [-incremental] [N]")
+		}
 		args = args[1:]
 	}
 	list, err := selectStages(args)
@@ -64,7 +72,7 @@ func runMutate(args []string) error {
 	errs := make([]error, len(list))
 	var wg sync.WaitGroup
 	for i, s := range list {
-		wg.Go(func() { runs[i], errs[i] = mutateStage(s, tmp, pool) })
+		wg.Go(func() { runs[i], errs[i] = mutateStage(s, tmp, pool, incremental) })
 	}
 	wg.Wait()
 	var problems []string
@@ -73,7 +81,13 @@ func runMutate(args []string) error {
 		if errs[i] != nil {
 			return fmt.Errorf("stage %d: %w", res.stage.Number, errs[i])
 		}
-		problems = append(problems, res.report(verbose)...)
+		stageProblems := res.report(verbose)
+		problems = append(problems, stageProblems...)
+		if len(stageProblems) == 0 && !res.fromLedger {
+			if err := writeLedger(res, res.inputs); err != nil {
+				return err
+			}
+		}
 		total += len(res.mutants)
 		killed += res.killed()
 	}
@@ -103,6 +117,9 @@ type mutationRun struct {
 	mutants    []mutantInfo
 	equivalent map[string]string // key -> reason, from the stage's list
 	took       time.Duration
+	inputs     string // the hash its ledger records
+	fromLedger bool   // settled by the ledger and a sample of its kills
+	sampled    int    // how many of the ledger's kills were run again
 }
 
 func (r mutationRun) killed() int {
@@ -115,14 +132,20 @@ func (r mutationRun) killed() int {
 	return n
 }
 
-// mutateStage builds the stage's mutant binary, traces it, and runs every mutant.
-func mutateStage(s stage, tmp string, pool runPool) (mutationRun, error) {
+// mutateStage builds the stage's mutant binary, traces it, and runs every mutant;
+// incremental, it first tries the stage's ledger (mutate_ledger.go).
+func mutateStage(s stage, tmp string, pool runPool, incremental bool) (mutationRun, error) {
 	run := mutationRun{stage: s}
+	inputs, err := stageInputs(s)
+	if err != nil {
+		return run, err
+	}
 	sch, err := buildSchemata(s)
 	if err != nil {
 		return run, err
 	}
-	if run.equivalent, err = loadEquivalents(s); err != nil {
+	equivalent, err := loadEquivalents(s)
+	if err != nil {
 		return run, err
 	}
 	var bin string
@@ -130,6 +153,24 @@ func mutateStage(s stage, tmp string, pool runPool) (mutationRun, error) {
 	if err != nil {
 		return run, err
 	}
+	if incremental {
+		switch l, ok, err := readLedger(s); {
+		case err != nil:
+			return run, err
+		case !ok:
+			fmt.Printf("stage %d: no %s yet: running every mutant\n", s.Number, ledgerFile)
+		case l.Inputs != inputs:
+			fmt.Printf("stage %d: changed since its %s: running every mutant (commit the new ledger)\n", s.Number, ledgerFile)
+		default:
+			settled, why := fromLedger(s, l, sch, bin, pool)
+			if why == "" {
+				settled.equivalent, settled.inputs = equivalent, inputs
+				return settled, nil
+			}
+			fmt.Printf("stage %d: %s disagrees (%s): running every mutant\n", s.Number, ledgerFile, why)
+		}
+	}
+	run.equivalent, run.inputs = equivalent, inputs
 	started := time.Now()
 	cover, durations, err := traceTests(s, bin, tmp, pool)
 	if err != nil {
@@ -334,8 +375,12 @@ func (r mutationRun) report(verbose bool) []string {
 		}
 	}
 	share := float64(killed) / float64(max(len(r.mutants), 1))
-	fmt.Printf("stage %d %-16s mutants %d  killed %d (%.0f%%)  equivalent %d  survived %d  in %s\n",
-		s.Number, s.Slug, len(r.mutants), killed, 100*share, listed, len(survivors), r.took.Round(time.Second))
+	how := "in " + r.took.Round(time.Second).String()
+	if r.fromLedger {
+		how = fmt.Sprintf("(ledger: inputs unchanged, %d kills re-checked in %s)", r.sampled, r.took.Round(time.Second))
+	}
+	fmt.Printf("stage %d %-16s mutants %d  killed %d (%.0f%%)  equivalent %d  survived %d  %s\n",
+		s.Number, s.Slug, len(r.mutants), killed, 100*share, listed, len(survivors), how)
 	for _, m := range survivors {
 		fmt.Printf("    survived #%d  %s:%d  %s  %s  (%s)\n", m.ID, m.File, m.Line, m.Func, m.Change, m.Reason)
 		problems = append(problems, fmt.Sprintf("stage %d: mutant survived: %s:%d %s: %s (%s)\n    key: %s",

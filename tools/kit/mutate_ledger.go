@@ -1,0 +1,189 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A full mutation run of eight stages takes most of an hour on two cores, and
+// make test runs on every change. So a full run that passes leaves a ledger
+// beside the stage's tests (committed): a hash of everything the outcome
+// depends on, and for each mutant the test that killed it or the equivalence
+// that excuses it. "kit mutate -incremental" (make test) trusts a ledger whose
+// hash still matches, and re-checks a random sample of its kills against the
+// freshly built mutant binary; anything else (a changed input, a key the
+// generator no longer makes, a sampled kill that no longer fails) means a full
+// run of that stage. "kit mutate" (make mutate) always runs everything.
+
+const ledgerFile = "mutants-ledger.txt"
+
+// ledgerSample is how many of a ledger's kills an incremental run re-checks.
+func ledgerSample() int {
+	if n, err := strconv.Atoi(os.Getenv("KIT_MUTATE_SAMPLE")); err == nil && n >= 0 {
+		return n
+	}
+	return 24
+}
+
+// ledger is a stage's last passing full run.
+type ledger struct {
+	Inputs  string
+	Verdict map[string]string // mutant key -> "killed by TestX", "killed: ..." or "equivalent"
+}
+
+// stageInputs hashes what a stage's mutation outcome depends on: its solution
+// and starter, its tests and the shared test helpers, the shared internal
+// packages, the mutant generator, the module's dependencies and Go's version.
+func stageInputs(s stage) (string, error) {
+	roots := []string{s.SolutionDir(), s.StarterDir(), s.TestDir(), filepath.Join("exercises_test", "spec"), "internal",
+		filepath.Join("tools", "kit", "mutate_sites.go"), filepath.Join("tools", "kit", "mutate_rewrite.go"), "go.mod", "go.sum"}
+	h := sha256.New()
+	goVersion := runtime.Version()
+	if parts := strings.SplitN(goVersion, ".", 3); len(parts) >= 2 {
+		goVersion = parts[0] + "." + parts[1] // a patch release does not change which tests fail
+	}
+	fmt.Fprintf(h, "go %s\n", goVersion)
+	for _, root := range roots {
+		var files []string
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && d.Name() != ledgerFile {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+		sort.Strings(files)
+		for _, path := range files {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(h, "%s %d\n", filepath.ToSlash(path), len(data))
+			h.Write(data)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// readLedger reads the stage's ledger; ok is false when it has none.
+func readLedger(s stage) (l ledger, ok bool, err error) {
+	data, err := os.ReadFile(filepath.Join(s.TestDir(), ledgerFile))
+	if os.IsNotExist(err) {
+		return l, false, nil
+	}
+	if err != nil {
+		return l, false, err
+	}
+	l.Verdict = map[string]string{}
+	for n, line := range strings.Split(string(data), "\n") {
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "inputs "):
+			l.Inputs = strings.TrimPrefix(line, "inputs ")
+		default:
+			key, verdict, found := strings.Cut(line, " :: ")
+			if !found {
+				return l, false, fmt.Errorf("%s:%d: want `key :: verdict`", ledgerFile, n+1)
+			}
+			l.Verdict[key] = verdict
+		}
+	}
+	return l, l.Inputs != "", nil
+}
+
+// writeLedger records a passing full run.
+func writeLedger(run mutationRun, inputs string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# The last full mutation run of stage %d that passed, written by tools/kit mutate.\n", run.stage.Number)
+	b.WriteString("# make test trusts it while the inputs hash matches (re-checking a sample of kills);\n")
+	b.WriteString("# make mutate N=... runs every mutant again and rewrites it. Commit it with the change.\n")
+	fmt.Fprintf(&b, "inputs %s\n", inputs)
+	for _, m := range run.mutants {
+		verdict := m.Reason
+		if !m.Killed {
+			verdict = "equivalent"
+		}
+		fmt.Fprintf(&b, "%s :: %s\n", m.Key, verdict)
+	}
+	return os.WriteFile(filepath.Join(run.stage.TestDir(), ledgerFile), []byte(b.String()), 0o644)
+}
+
+// fromLedger tries to settle a stage from its ledger: the mutant binary is
+// built and a sample of the recorded kills is run again. It reports why it
+// could not (the caller then runs the stage in full).
+func fromLedger(s stage, l ledger, sch schemata, bin string, pool runPool) (mutationRun, string) {
+	run := mutationRun{stage: s, mutants: sch.Mutants, fromLedger: true}
+	var killed []*mutantInfo
+	for i := range run.mutants {
+		m := &run.mutants[i]
+		verdict, ok := l.Verdict[m.Key]
+		if !ok {
+			return run, "the ledger does not know mutant " + m.Key
+		}
+		if verdict != "equivalent" {
+			m.Killed, m.Reason = true, verdict
+			if strings.HasPrefix(verdict, "killed by ") {
+				killed = append(killed, m)
+			}
+		} else {
+			m.Reason = "equivalent (ledger)"
+		}
+	}
+	if len(l.Verdict) != len(run.mutants) {
+		return run, fmt.Sprintf("the ledger has %d mutants, the generator makes %d", len(l.Verdict), len(run.mutants))
+	}
+	rand.Shuffle(len(killed), func(i, j int) { killed[i], killed[j] = killed[j], killed[i] })
+	killed = killed[:min(ledgerSample(), len(killed))]
+	started := time.Now()
+	var mu sync.Mutex
+	var lost []string
+	var wg sync.WaitGroup
+	for _, m := range killed {
+		wg.Go(func() {
+			pool.do(func() {
+				if !killerStillFails(s, bin, m) {
+					mu.Lock()
+					lost = append(lost, m.Key+" ("+m.Reason+")")
+					mu.Unlock()
+				}
+			})
+		})
+	}
+	wg.Wait()
+	run.took, run.sampled = time.Since(started), len(killed)
+	if len(lost) > 0 {
+		sort.Strings(lost)
+		return run, "sampled kills that no longer fail: " + strings.Join(lost, "; ")
+	}
+	return run, ""
+}
+
+// killerStillFails runs the test the ledger names for m, with m switched on.
+func killerStillFails(s stage, bin string, m *mutantInfo) bool {
+	test, _, _ := strings.Cut(strings.TrimPrefix(m.Reason, "killed by "), "/") // -run matches a subtest by its parent
+	cmd := exec.Command(bin, "-test.run", "^"+test+"$", "-test.failfast", "-test.count=1", "-test.timeout=2m")
+	cmd.Env = append(os.Environ(), "KIT_MUTANT="+strconv.Itoa(m.ID))
+	cmd.Dir = s.TestDir()
+	out, err := cmd.CombinedOutput()
+	if _, ok := err.(*exec.ExitError); !ok {
+		return false // it did not run (or it passed): not a kill
+	}
+	return failLine.Match(out) || strings.Contains(string(out), "panic:") || strings.Contains(string(out), "test timed out")
+}
