@@ -1,6 +1,7 @@
 package outbox_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -96,6 +97,17 @@ func Test5_5_ARedriveTouchesOnlyItsMessageAndFailsWhole(t *testing.T) {
 	c.That(status == "pending" && attempts == 0 && strings.HasSuffix(next, "Z"), "the re-driven message pending, 0 attempts, due now (in UTC)", fmt.Sprintf("%s, %d, %s", status, attempts, next))
 	c.NoError(db.Read.QueryRow(`SELECT status FROM outbox WHERE message_id = 'm-2'`).Scan(&status), "reading the other message")
 	c.Equal("parked", status, "the other parked message (Bob's): re-driving one touches no other")
+	c.Equal(1, count(c, db, "dead_letters"), "dead letters left")
+	c.Doing("POST /dead-letters/%d/redrive while its outbox_id cannot be read", second)
+	execAll(c, db.Write, `PRAGMA foreign_keys = OFF`, fmt.Sprintf(`UPDATE dead_letters SET outbox_id = 'lots' WHERE id = %d`, second))
+	c.Status(s.Post(fmt.Sprintf("/dead-letters/%d/redrive", second), nil), http.StatusInternalServerError)
+	execAll(c, db.Write, fmt.Sprintf(`UPDATE dead_letters SET outbox_id = (SELECT id FROM outbox WHERE message_id = 'm-2') WHERE id = %d`, second))
+	c.Equal(1, count(c, db, "dead_letters"), "dead letters left (a dead letter whose message cannot be found is not dropped)")
+	c.Doing("Relay.Redrive(%d) with a context that has ended", second)
+	ended, cancel := context.WithCancel(c.Ctx())
+	cancel()
+	err := s.relay.Redrive(ended, second)
+	c.That(errors.Is(err, context.Canceled), "an error wrapping context.Canceled", fmt.Sprintf("%v", err))
 	c.Equal(1, count(c, db, "dead_letters"), "dead letters left")
 	c.Doing("POST /dead-letters/%d/redrive with dead_letters gone", second)
 	execAll(c, db.Write, `ALTER TABLE dead_letters RENAME TO gone`)
