@@ -126,6 +126,8 @@ func Test5_4_AMessageRefusedTooOftenIsParkedAndTheOthersGoOn(t *testing.T) {
 		"the dead letter names the message, its account, its 3 attempts and the consumer's reason", r.Describe())
 	r = s.Get("/outbox")
 	c.That(r.Int("parked") == 1 && r.Int("pending") == 1, "GET /outbox: 1 parked, 1 pending (the withdrawal behind it)", r.Describe())
+	c.Doing("nothing more happens for half a second: a parked message is no work to look for again and again")
+	c.CheckIdle(500*time.Millisecond, "the relay with a parked message and one held behind it")
 }
 
 func Test5_4_AMessageIsNotLostWhenThePublisherIsDownAtCommit(t *testing.T) {

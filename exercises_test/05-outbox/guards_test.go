@@ -123,3 +123,10 @@ func waitUntil(c *spec.Check, what string, cond func() bool) {
 		}
 	}
 }
+
+func TestGuard_AnIdleBankWaitsWithoutBurningTheCPU(t *testing.T) {
+	c := spec.Guard(t, stage, "projector.go (follow) and relay.go (Run)", "with nothing to do, the projections and the relay sleep until an append, a due retry or their poll wakes them")
+	newAPI(t)
+	c.Doing("a bank with nothing to do, for a second")
+	c.CheckIdle(time.Second, "the bank's projections and relay")
+}
