@@ -1,6 +1,7 @@
 package outbox_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -161,4 +162,25 @@ func Test5_3_ARelayThatLosesItsLeaseInAPassPublishesNoMore(t *testing.T) {
 	got := a.pub.acknowledged()
 	c.That(len(got) < accounts, fmt.Sprintf("fewer than %d published: at its renewal (after about %s) the relay finds the lease gone and stops the pass", accounts, cfg.LeaseTTL/2),
 		fmt.Sprintf("all %d published: the relay went on without its lease\n%s", len(got), describeMessages(got)))
+}
+
+// A relay that stopped gave its lease back: started again (in the same process),
+// it must ask for the lease anew, not trust what it held before the stop.
+func Test5_3_ARelayStartedAgainAsksForTheLeaseAnew(t *testing.T) {
+	c := spec.For(t, stage)
+	c.KeptBy("relay_lease.go (release)")
+	a := newRelayApp(c, t, fastRelay())
+	ctx, stop := context.WithCancel(c.Ctx())
+	done := make(chan struct{})
+	go func() { a.Relay.Run(ctx); close(done) }()
+	waitUntil(c, "the relay running", func() bool { state, _ := a.Relay.State(); return state == "running" })
+	c.Doing("stop the relay, let another relay take the lease, open an account, then run the first relay again")
+	stop()
+	<-done
+	execAll(c, a.db.Write, fmt.Sprintf(`INSERT OR REPLACE INTO relay_lease (name, holder, expires_at) VALUES ('outbox', 'ghost', %d)`, time.Now().Add(time.Hour).UnixMilli()))
+	id := a.open(c, "Ada Lovelace")
+	a.runRelay(t)
+	waitUntil(c, "the relay on standby (the ghost holds the lease)", func() bool { state, _ := a.Relay.State(); return state == "standby" })
+	got := a.pub.acknowledged()
+	c.That(len(ofSubject(got, id.String())) == 0, "the new account's message not published: the lease given back at the stop is not this relay's any more", describeMessages(got))
 }

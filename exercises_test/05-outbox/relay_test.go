@@ -212,6 +212,15 @@ func Test5_3_ARelayThatCannotUseItsTablesSaysSoAndRecovers(t *testing.T) {
 		execAll(c, s.db.Write, `ALTER TABLE gone RENAME TO `+table)
 		waitUntil(c, "the relay running again", func() bool { state, err := s.relay.State(); return state == "running" && err == nil })
 	}
+	c.Doing("the outbox refusing every update (a trigger), then open an account: its message is published, and cannot be marked")
+	execAll(c, s.db.Write, `CREATE TRIGGER stuck BEFORE UPDATE ON outbox BEGIN SELECT RAISE(ABORT, 'the outbox is stuck'); END`)
 	id := c.OpenAccount(s.API, "savings", 0)
-	s.pub.await(c, s.relay, "a new message delivered after the recovery", func(got []bank.IntegrationMessage) bool { return len(ofSubject(got, id)) == 1 })
+	waitUntil(c, "the relay failing, and saying why (the mark refused)", func() bool {
+		state, err := s.relay.State()
+		return state == "failing" && err != nil && strings.Contains(err.Error(), "the outbox is stuck")
+	})
+	execAll(c, s.db.Write, `DROP TRIGGER stuck`)
+	waitUntil(c, "the relay running again", func() bool { state, err := s.relay.State(); return state == "running" && err == nil })
+	rows := waitRows(c, s, "the new account's message published", func(rows []row) bool { return len(rows) == 2 && rows[1].Status == "published" })
+	c.That(len(ofSubject(s.pub.acknowledged(), id)) >= 1, "the new account's message delivered (at least once: a mark that failed sends it again)", describeRows(rows))
 }
