@@ -92,8 +92,8 @@ func (a *relayApp) runRelay(t *testing.T) {
 		cancel()
 		select {
 		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("the relay did not stop within 10s of its context ending")
+		case <-time.After(spec.Patience):
+			t.Errorf("the relay did not stop within %s of its context ending", spec.Patience)
 		}
 	})
 }

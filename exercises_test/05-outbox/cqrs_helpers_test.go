@@ -52,8 +52,8 @@ func (a *app) run(t *testing.T) context.CancelFunc {
 		cancel()
 		select {
 		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("the projector did not stop within 10s of its context ending")
+		case <-time.After(spec.Patience):
+			t.Errorf("the projector did not stop within %s of its context ending", spec.Patience)
 		}
 	}
 	t.Cleanup(stop)

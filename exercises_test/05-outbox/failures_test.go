@@ -201,9 +201,9 @@ func Test5_4_AStopInTheMiddleOfAPublishIsNoRefusal(t *testing.T) {
 	c.OpenAccount(s.API, "savings", 0)
 	select {
 	case <-pub.entered:
-	case <-time.After(10 * time.Second):
+	case <-time.After(spec.Patience):
 		stopIfTodo(c, s.relay)
-		c.Fail("the relay publishing within 10 s", "no publish")
+		c.Fail("the relay publishing within "+spec.Patience.String(), "no publish")
 	}
 	s.stop()
 	s.srv.Wait()

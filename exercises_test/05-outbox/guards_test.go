@@ -106,8 +106,8 @@ func TestGuard_TheRelayStopsWithItsServerAndGivesItsLeaseBack(t *testing.T) {
 	go func() { s.srv.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
-		c.Fail("Server.Wait returns once the projections and the relay stopped", "still waiting after 10 s")
+	case <-time.After(spec.Patience):
+		c.Fail("Server.Wait returns once the projections and the relay stopped", "still waiting after "+spec.Patience.String())
 	}
 	c.Equal(0, count(c, s.db, "relay_lease"), "leases left in relay_lease (a clean stop gives it back: the next relay needs not wait)")
 	state, err := s.relay.State()
@@ -115,11 +115,11 @@ func TestGuard_TheRelayStopsWithItsServerAndGivesItsLeaseBack(t *testing.T) {
 	c.Equal("stopped", s.Get("/outbox").JSON()["relay"].(map[string]any)["status"], "the relay's status on GET /outbox")
 }
 
-// waitUntil waits (at most 10 s) until cond holds, polling every 5 ms.
+// waitUntil waits (at most spec.Patience) until cond holds, polling every 5 ms.
 func waitUntil(c *spec.Check, what string, cond func() bool) {
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) { // polling a condition, bounded
+	for deadline := time.Now().Add(spec.Patience); !cond(); time.Sleep(5 * time.Millisecond) { // polling a condition, bounded
 		if time.Now().After(deadline) {
-			c.Fail(what+" within 10 s", "not yet")
+			c.Fail(what+" within "+spec.Patience.String(), "not yet")
 		}
 	}
 }

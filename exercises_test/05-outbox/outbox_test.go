@@ -87,9 +87,9 @@ func Test5_2_ARepeatedCommandAnnouncesItsEventsOnce(t *testing.T) {
 	c.That(len(rows) == 2, "two messages: the opening and ONE deposit (a repeat writes nothing, not even a message)", describeRows(rows))
 }
 
-// waitRows waits (at most 10 s, on the database) until cond holds for the outbox's rows.
+// waitRows waits (at most spec.Patience, on the database) until cond holds for the outbox's rows.
 func waitRows(c *spec.Check, s *server, what string, cond func([]row) bool) []row {
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(spec.Patience)
 	for {
 		rows := outboxRows(c, s.db)
 		if cond(rows) {
@@ -99,7 +99,7 @@ func waitRows(c *spec.Check, s *server, what string, cond func([]row) bool) []ro
 		if time.Now().After(deadline) {
 			state, err := s.relay.State()
 			c.NoError(err, "the relay (its state is "+state+")")
-			c.Fail(what+" within 10 s", describeRows(rows))
+			c.Fail(what+" within "+spec.Patience.String(), describeRows(rows))
 		}
 		time.Sleep(5 * time.Millisecond) // polling the database for a condition, bounded by the deadline
 	}

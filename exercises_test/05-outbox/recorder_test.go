@@ -77,12 +77,12 @@ func (r *recorder) callsOf(id string) int {
 	return r.calls[id]
 }
 
-// await waits, at most 10 s, until cond holds for what the recorder acknowledged
+// await waits, at most spec.Patience, until cond holds for what the recorder acknowledged
 // (and the calls it had). It is woken by every publish; ticks every 20 ms for
 // conditions on the database. On a timeout the failure says what the relay
 // reported: a task not done yet, or its last error.
 func (r *recorder) await(c *spec.Check, relay *bank.Relay, what string, cond func(got []bank.IntegrationMessage) bool) {
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(spec.Patience)
 	for {
 		r.mu.Lock()
 		got, changed := append([]bank.IntegrationMessage{}, r.got...), r.changed
@@ -97,7 +97,7 @@ func (r *recorder) await(c *spec.Check, relay *bank.Relay, what string, cond fun
 		case <-deadline:
 			state, err := relay.State()
 			c.NoError(err, "the relay (its state is "+state+")")
-			c.Fail(what+" within 10 s", fmt.Sprintf("the relay is %s; acknowledged so far:\n%s", state, describeMessages(got)))
+			c.Fail(what+" within "+spec.Patience.String(), fmt.Sprintf("the relay is %s; acknowledged so far:\n%s", state, describeMessages(got)))
 		}
 	}
 }

@@ -26,7 +26,7 @@ func Test5_5_ARedrivenMessageIsDeliveredFirstThenTheOnesItHeldBack(t *testing.T)
 	})
 	cfg := fastRelay()
 	cfg.MaxAttempts = 1
-	cfg.PollInterval = time.Minute // only the redrive's wake-up can bring the message within the test's 10 s
+	cfg.PollInterval = time.Minute // only the redrive's wake-up can bring the message within spec.Patience
 	s := startServer(t, spec.OpenDB(t), pub, cfg)
 	id := c.OpenAccount(s.API, "savings", 0)
 	c.Doing("deposit 5 (refused, parked at its first attempt), then withdraw 2 and 3")

@@ -51,7 +51,7 @@ func Test5_3_AMessageIsMarkedPublishedOnlyOnceThePublisherAcknowledgedIt(t *test
 	s := startServer(t, spec.OpenDB(t), pub, fastRelay())
 	c.Doing("open an account while the publisher has not answered yet")
 	c.OpenAccount(s.API, "savings", 0)
-	for deadline := time.After(10 * time.Second); ; {
+	for deadline := time.After(spec.Patience); ; {
 		var m bank.IntegrationMessage
 		select {
 		case m = <-pub.entered:
@@ -61,7 +61,7 @@ func Test5_3_AMessageIsMarkedPublishedOnlyOnceThePublisherAcknowledgedIt(t *test
 		case <-deadline:
 			state, err := s.relay.State()
 			c.NoError(err, "the relay (its state is "+state+")")
-			c.Fail("the relay publishing the AccountOpened message within 10 s", "no publish")
+			c.Fail("the relay publishing the AccountOpened message within "+spec.Patience.String(), "no publish")
 		}
 		c.Equal(bank.AccountOpenedV1Type, m.Type, "the message being published")
 		break
@@ -140,9 +140,9 @@ func Test5_3_AMessageChangedUnderTheRelayStopsItsPass(t *testing.T) {
 	c.OpenAccount(s.API, "savings", 0)
 	select {
 	case <-pub.entered:
-	case <-time.After(10 * time.Second):
+	case <-time.After(spec.Patience):
 		stopIfTodo(c, s.relay)
-		c.Fail("the relay publishing within 10 s", "no publish")
+		c.Fail("the relay publishing within "+spec.Patience.String(), "no publish")
 	}
 	execAll(c, s.db.Write, `UPDATE outbox SET status = 'published'`)
 	close(pub.hold)
@@ -163,9 +163,9 @@ func Test5_4_AMessageRefusedWhileItWasChangedUnderTheRelayIsNotParked(t *testing
 	c.OpenAccount(s.API, "savings", 0)
 	select {
 	case <-pub.entered:
-	case <-time.After(10 * time.Second):
+	case <-time.After(spec.Patience):
 		stopIfTodo(c, s.relay)
-		c.Fail("the relay publishing within 10 s", "no publish")
+		c.Fail("the relay publishing within "+spec.Patience.String(), "no publish")
 	}
 	execAll(c, s.db.Write, `UPDATE outbox SET status = 'published'`)
 	close(pub.hold)
