@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,4 +212,44 @@ func Test5_4_AStopInTheMiddleOfAPublishIsNoRefusal(t *testing.T) {
 	c.That(len(rows) == 1 && rows[0].Status == "pending" && rows[0].Attempts == 0,
 		"the message still pending, no attempt counted: the publish ended because the server stopped, not because the consumer refused", describeRows(rows))
 	c.Equal(0, count(c, s.db, "dead_letters"), "dead letters")
+}
+
+// The pause before a retry doubles with each refusal (with jitter: between half
+// and all of its ceiling): after the 1st refusal up to FirstRetry, after the
+// 2nd up to twice that, after the 3rd four times. A relay that always waits
+// FirstRetry, or counts one refusal too few, retries too soon.
+func Test5_4_EachRefusalDoublesThePauseBeforeTheNextTry(t *testing.T) {
+	c := spec.For(t, stage)
+	cfg := fastRelay()
+	cfg.MaxAttempts, cfg.FirstRetry, cfg.MaxRetry = 10, 80*time.Millisecond, time.Minute
+	a := newRelayApp(c, t, cfg)
+	a.open(c, "Ada Lovelace")
+	var mu sync.Mutex
+	var calls []time.Time
+	a.pub.setRefuse(func(bank.IntegrationMessage, int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, time.Now())
+		return errors.New("consumer answered 503")
+	})
+	c.Doing("run the relay while the consumer refuses everything (FirstRetry %s)", cfg.FirstRetry)
+	a.runRelay(t)
+	waitUntil(c, "4 attempts at the message", func() bool {
+		stopIfTodo(c, a.Relay)
+		mu.Lock()
+		defer mu.Unlock()
+		return len(calls) >= 4
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	var got []string
+	ok := true
+	for k := 1; k < 4; k++ {
+		ceiling := cfg.FirstRetry << (k - 1)
+		pause := calls[k].Sub(calls[k-1])
+		got = append(got, fmt.Sprintf("after refusal %d: %s (its ceiling %s)", k, pause.Round(time.Millisecond), ceiling))
+		ok = ok && pause >= ceiling/2 && pause <= ceiling+time.Second
+	}
+	c.That(ok, "each pause between half of its ceiling and the ceiling (a second late at most): 40-80 ms, then 80-160 ms, then 160-320 ms; "+
+		"the ceiling is RetryDelay's, given the number of refusals so far including this one", strings.Join(got, "\n"))
 }

@@ -158,6 +158,7 @@ func Test5_3_ARelayThatLosesItsLeaseInAPassPublishesNoMore(t *testing.T) {
 	c.Doing("%d messages in the outbox, each taking 40 ms to publish; another relay takes the lease during the first one", accounts)
 	a.runRelay(t)
 	waitUntil(c, "the relay on standby once it finds the lease taken (at its next renewal, within half of LeaseTTL)", func() bool {
+		stopIfTodo(c, a.Relay)
 		state, _ := a.Relay.State()
 		return state == "standby"
 	})
@@ -182,7 +183,11 @@ func Test5_3_ARelayStartedAgainAsksForTheLeaseAnew(t *testing.T) {
 	execAll(c, a.db.Write, fmt.Sprintf(`INSERT OR REPLACE INTO relay_lease (name, holder, expires_at) VALUES ('outbox', 'ghost', %d)`, time.Now().Add(time.Hour).UnixMilli()))
 	id := a.open(c, "Ada Lovelace")
 	a.runRelay(t)
-	waitUntil(c, "the relay on standby (the ghost holds the lease)", func() bool { state, _ := a.Relay.State(); return state == "standby" })
+	waitUntil(c, "the relay on standby (the ghost holds the lease)", func() bool {
+		stopIfTodo(c, a.Relay)
+		state, _ := a.Relay.State()
+		return state == "standby"
+	})
 	got := a.pub.acknowledged()
 	c.That(len(ofSubject(got, id.String())) == 0, "the new account's message not published: the lease given back at the stop is not this relay's any more", describeMessages(got))
 }

@@ -91,10 +91,12 @@ func Test5_5_ARedriveTouchesOnlyItsMessageAndFailsWhole(t *testing.T) {
 	c.Status(s.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 1}), http.StatusOK)
 	c.Doing("POST %s", path)
 	c.Status(s.Post(path, nil), http.StatusOK)
-	var status, next string
+	var status, next, lastError string
 	var attempts int
-	c.NoError(db.Read.QueryRow(`SELECT status, attempts, next_attempt_at FROM outbox WHERE message_id = 'm-1'`).Scan(&status, &attempts, &next), "reading the message")
-	c.That(status == "pending" && attempts == 0 && strings.HasSuffix(next, "Z"), "the re-driven message pending, 0 attempts, due now (in UTC)", fmt.Sprintf("%s, %d, %s", status, attempts, next))
+	c.NoError(db.Read.QueryRow(`SELECT status, attempts, next_attempt_at, last_error FROM outbox WHERE message_id = 'm-1'`).Scan(&status, &attempts, &next, &lastError), "reading the message")
+	due, err := time.Parse(time.RFC3339Nano, next)
+	c.That(status == "pending" && attempts == 0 && lastError == "" && strings.HasSuffix(next, "Z") && err == nil && time.Since(due) < time.Minute,
+		"the re-driven message pending, 0 attempts, no last error, due now (in UTC; it was parked with a try in 2024)", fmt.Sprintf("%s, %d attempts, last error %q, next %s", status, attempts, lastError, next))
 	c.NoError(db.Read.QueryRow(`SELECT status FROM outbox WHERE message_id = 'm-2'`).Scan(&status), "reading the other message")
 	c.Equal("parked", status, "the other parked message (Bob's): re-driving one touches no other")
 	c.Equal(1, count(c, db, "dead_letters"), "dead letters left")
@@ -106,7 +108,7 @@ func Test5_5_ARedriveTouchesOnlyItsMessageAndFailsWhole(t *testing.T) {
 	c.Doing("Relay.Redrive(%d) with a context that has ended", second)
 	ended, cancel := context.WithCancel(c.Ctx())
 	cancel()
-	err := s.relay.Redrive(ended, second)
+	err = s.relay.Redrive(ended, second)
 	c.That(errors.Is(err, context.Canceled), "an error wrapping context.Canceled", fmt.Sprintf("%v", err))
 	c.Equal(1, count(c, db, "dead_letters"), "dead letters left")
 	c.Doing("POST /dead-letters/%d/redrive with dead_letters gone", second)

@@ -153,26 +153,29 @@ func Test5_3_AMessageChangedUnderTheRelayStopsItsPass(t *testing.T) {
 
 func Test5_4_AMessageRefusedWhileItWasChangedUnderTheRelayIsNotParked(t *testing.T) {
 	c := spec.For(t, stage)
-	cfg := fastRelay()
-	cfg.MaxAttempts = 1
-	pub := newRecorder()
-	pub.hold = make(chan struct{})
-	pub.setRefuse(func(bank.IntegrationMessage, int) error { return errors.New("consumer answered 400") })
-	s := startServer(t, spec.OpenDB(t), pub, cfg)
-	c.Doing("open an account; while its message is being published (and then refused), mark it published by hand")
-	c.OpenAccount(s.API, "savings", 0)
-	select {
-	case <-pub.entered:
-	case <-time.After(spec.Patience):
-		stopIfTodo(c, s.relay)
-		c.Fail("the relay publishing within "+spec.Patience.String(), "no publish")
+	for _, maxAttempts := range []int{1, 5} { // parked at once, or scheduled for a retry
+		cfg := fastRelay()
+		cfg.MaxAttempts = maxAttempts
+		pub := newRecorder()
+		pub.hold = make(chan struct{})
+		pub.setRefuse(func(bank.IntegrationMessage, int) error { return errors.New("consumer answered 400") })
+		s := startServer(t, spec.OpenDB(t), pub, cfg)
+		c.Doing("MaxAttempts %d: open an account; while its message is being published (and then refused), mark it published by hand", maxAttempts)
+		c.OpenAccount(s.API, "savings", 0)
+		select {
+		case <-pub.entered:
+		case <-time.After(spec.Patience):
+			stopIfTodo(c, s.relay)
+			c.Fail("the relay publishing within "+spec.Patience.String(), "no publish")
+		}
+		execAll(c, s.db.Write, `UPDATE outbox SET status = 'published'`)
+		close(pub.hold)
+		waitUntil(c, "the relay reporting that the refused message was no longer pending (the error of park or retryAt, returned)", func() bool {
+			stopIfTodo(c, s.relay)
+			return strings.Contains(s.Log(), "relay: pass failed") && strings.Contains(s.Log(), "no longer pending")
+		})
+		c.Equal(0, count(c, s.db, "dead_letters"), "dead letters (no dead letter for a message that is not pending)")
 	}
-	execAll(c, s.db.Write, `UPDATE outbox SET status = 'published'`)
-	close(pub.hold)
-	waitUntil(c, "the relay reporting that the refused message was no longer pending", func() bool {
-		return strings.Contains(s.Log(), "relay: pass failed") && strings.Contains(s.Log(), "no longer pending")
-	})
-	c.Equal(0, count(c, s.db, "dead_letters"), "dead letters (no dead letter for a message that is not pending)")
 }
 
 func Test5_4_TheRelayRetriesOnTimeAndReadsOnWithoutWaitingForAPoll(t *testing.T) {

@@ -102,7 +102,9 @@ func IntegrationEvents(account AccountView) Outgoing {
 }
 
 // integrationEvent is the contract: the type and data of the integration event
-// that announces e, or "" for an event the bank does not announce.
+// that announces e, or "" for an event the bank does not announce. account is
+// the account as it is after the append (its currency is set even for the
+// AccountOpened that set it).
 func integrationEvent(account AccountView, e Envelope) (string, any, error) {
 	//exercise:begin 5.1 Map each internal event to its integration event (type and data), with only the fields the contract has; "" for an event that is not announced.
 	// AccountOpened, MoneyDeposited, MoneyWithdrawn and AccountClosed are announced

@@ -2,8 +2,9 @@ package bank
 
 import (
 	"errors"
-	"github.com/go-es-workshop/kit/internal/exercise"
 	"time"
+
+	"github.com/go-es-workshop/kit/internal/exercise"
 )
 
 // The past is queryable: the account as it was at any moment is the fold over the

@@ -3,8 +3,9 @@ package bank
 import (
 	"encoding/json"
 	"errors"
-	"github.com/go-es-workshop/kit/internal/exercise"
 	"reflect"
+
+	"github.com/go-es-workshop/kit/internal/exercise"
 )
 
 // The registry decides how an event is named and shaped in storage. Names are

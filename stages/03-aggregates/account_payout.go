@@ -2,6 +2,7 @@ package bank
 
 import (
 	"errors"
+
 	"github.com/go-es-workshop/kit/internal/exercise"
 )
 

@@ -3,9 +3,10 @@ package bank
 import (
 	"context"
 	"encoding/json"
-	"github.com/go-es-workshop/kit/internal/exercise"
 	"log/slog"
 	"time"
+
+	"github.com/go-es-workshop/kit/internal/exercise"
 )
 
 // A command is a message: a value that says what a client wants done

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
 	"github.com/go-es-workshop/kit/internal/exercise"
 )
 

@@ -5,8 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/go-es-workshop/kit/internal/exercise"
 	"time"
+
+	"github.com/go-es-workshop/kit/internal/exercise"
 )
 
 // A message the publisher refuses again and again (a consumer that rejects it, a

@@ -189,7 +189,44 @@ func tidyImports(name string, original, src []byte, cut bool) ([]byte, error) {
 	if err := format.Node(&buf, fset, f); err != nil {
 		return nil, fmt.Errorf("%s after cutting: %w", name, err)
 	}
-	return format.Source(buf.Bytes())
+	return format.Source(ownGroup(buf.Bytes(), modulePath+"/internal/exercise"))
+}
+
+// ownGroup moves the import of path out of a group of standard-library imports
+// into a group of its own at the end of the block, as goimports would write it:
+// astutil.AddImport adds it to the group it finds, the standard library's when
+// the file imports nothing else.
+func ownGroup(src []byte, path string) []byte {
+	lines := strings.Split(string(src), "\n")
+	at, end := -1, -1
+	for i, line := range lines {
+		if strings.TrimSpace(line) == strconv.Quote(path) {
+			at = i
+		}
+		if at >= 0 && line == ")" {
+			end = i
+			break
+		}
+	}
+	if at < 0 || end < 0 {
+		return src
+	}
+	isStd := func(line string) bool {
+		p, err := strconv.Unquote(strings.TrimSpace(line))
+		return err == nil && !strings.Contains(strings.SplitN(p, "/", 2)[0], ".")
+	}
+	if !isStd(lines[at-1]) && !isStd(lines[at+1]) {
+		return src // it has non-standard neighbours already
+	}
+	moved := lines[at]
+	lines = append(lines[:at], lines[at+1:]...)
+	end--
+	group := []string{"", moved}
+	if lines[end-1] == "" || !isStd(lines[end-1]) {
+		group = group[1:] // the block ends with a non-standard group: join it
+	}
+	lines = append(lines[:end], append(group, lines[end:]...)...)
+	return []byte(strings.Join(lines, "\n"))
 }
 
 // usedPackageNames collects X in every X.Sel of the file: the package names in use.

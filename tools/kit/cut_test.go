@@ -332,3 +332,17 @@ func importPaths(t *testing.T, src []byte) []string {
 	}
 	return paths
 }
+
+func TestTheExerciseImportGetsAGroupOfItsOwn(t *testing.T) {
+	const exercise = "github.com/go-es-workshop/kit/internal/exercise"
+	for _, c := range []struct{ name, in, want string }{
+		{"after the standard library", "import (\n\t\"errors\"\n\t\"" + exercise + "\"\n\t\"time\"\n)\n",
+			"import (\n\t\"errors\"\n\t\"time\"\n\n\t\"" + exercise + "\"\n)\n"},
+		{"beside other modules already", "import (\n\t\"errors\"\n\n\t\"" + exercise + "\"\n\t\"github.com/google/uuid\"\n)\n",
+			"import (\n\t\"errors\"\n\n\t\"" + exercise + "\"\n\t\"github.com/google/uuid\"\n)\n"},
+	} {
+		if got := string(ownGroup([]byte(c.in), exercise)); got != c.want {
+			t.Errorf("%s:\n%s\nwant:\n%s", c.name, got, c.want)
+		}
+	}
+}

@@ -120,7 +120,7 @@ func runSink(args []string) error {
 		return err
 	}
 	defer ln.Close()
-	fmt.Printf("Listening on http://%s/messages (answering %d). Start the server with:\n  make run-stage5 SOLUTION=1 ARGS='-webhook http://%s/messages'\nCtrl-C stops.\n",
+	fmt.Printf("Listening on http://%s/messages (answering %d). Start the server with:\n  make run-stage5 ARGS='-webhook http://%s/messages'   (SOLUTION=1 runs the solution)\nCtrl-C stops.\n",
 		ln.Addr(), *status, ln.Addr())
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
