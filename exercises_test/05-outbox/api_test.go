@@ -73,7 +73,11 @@ type relayApp struct {
 }
 
 func newRelayApp(c *spec.Check, t *testing.T, cfg bank.RelayConfig) *relayApp {
-	db := spec.OpenDB(t)
+	return newRelayAppOn(c, t, spec.OpenDB(t), cfg)
+}
+
+// newRelayAppOn is newRelayApp on db (a second application on one database).
+func newRelayAppOn(c *spec.Check, t *testing.T, db *sqlitedb.DB, cfg bank.RelayConfig) *relayApp {
 	log, _ := spec.NewServerLog()
 	store, err := bank.NewEventStore(c.Ctx(), db, bank.NewRegistry())
 	c.NoError(err, "NewEventStore")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
 	bank "github.com/go-es-workshop/kit/stages/05-outbox"
 )
 
@@ -252,4 +253,111 @@ func Test5_4_EachRefusalDoublesThePauseBeforeTheNextTry(t *testing.T) {
 	}
 	c.That(ok, "each pause between half of its ceiling and the ceiling (a second late at most): 40-80 ms, then 80-160 ms, then 160-320 ms; "+
 		"the ceiling is RetryDelay's, given the number of refusals so far including this one", strings.Join(got, "\n"))
+}
+
+// pendingRow adds a pending outbox row by hand: a message tried attempts times
+// already, its next try due since 2024 (long past: after an outage, say).
+func pendingRow(c *spec.Check, db *sqlitedb.DB, n int, subject string, attempts int) {
+	payload := fmt.Sprintf(`{"message_id":"m-%d","type":"bank.account.v1.MoneyDeposited","subject":%q,"occurred_at":"2024-05-01T10:00:00Z","correlation_id":"c","data":{"amount":%d}}`, n, subject, n)
+	_, err := db.Write.Exec(`INSERT INTO outbox (message_id, subject, type, payload, recorded_at, next_attempt_at, status, attempts, last_error)
+		VALUES (?, ?, 'bank.account.v1.MoneyDeposited', ?, '2024-05-01T10:00:00Z', '2024-05-01T10:00:00Z', 'pending', ?, 'refused')`, fmt.Sprintf("m-%d", n), subject, payload, attempts)
+	c.NoError(err, "adding a pending message (test setup)")
+}
+
+// The pause before a retry is drawn between half and all of its ceiling (jitter:
+// messages refused together do not all come back at the same instant), and the
+// ceiling stops at MaxRetry however often a message was refused.
+func Test5_4_RetriesAreSpreadOutAndCapped(t *testing.T) {
+	c := spec.For(t, stage)
+	cfg := fastRelay()
+	cfg.MaxAttempts, cfg.FirstRetry, cfg.MaxRetry = 30, time.Hour, 2*time.Hour
+	a := newRelayApp(c, t, cfg)
+	const accounts = 16
+	for i := range accounts {
+		a.open(c, fmt.Sprintf("owner %d", i))
+	}
+	pendingRow(c, a.db, 1, bob.String(), 20) // refused 20 times already: without a cap, its pause would be 2^20 hours
+	var mu sync.Mutex
+	refusedAt := map[string]time.Time{}
+	a.pub.setRefuse(func(m bank.IntegrationMessage, _ int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		refusedAt[m.ID] = time.Now()
+		return errors.New("consumer answered 503")
+	})
+	c.Doing("run the relay while the consumer refuses everything: %d messages at their first refusal (FirstRetry 1h), one at its 21st (MaxRetry 2h)", accounts)
+	a.runRelay(t)
+	rows := waitOutbox(c, a, "every message refused once more", func(rows []row) bool {
+		stopIfTodo(c, a.Relay)
+		for _, r := range rows {
+			if r.Attempts != 1 && r.Attempts != 21 {
+				return false
+			}
+		}
+		return true
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	var pauses []string
+	early, late := 0, 0
+	for _, r := range rows {
+		next := nextAttemptAt(c, a.db, r.ID)
+		pause := next.Sub(refusedAt[r.MessageID])
+		ceiling := cfg.FirstRetry
+		if r.Attempts == 21 {
+			ceiling = cfg.MaxRetry
+		}
+		pauses = append(pauses, fmt.Sprintf("%s after refusal %d: next try %s later (ceiling %s)", r.MessageID, r.Attempts, pause.Round(time.Second), ceiling))
+		if pause < 9*ceiling/10 {
+			early++
+		}
+		if pause < ceiling/2-time.Second || pause > ceiling+time.Second {
+			late = 1000 // out of bounds
+		}
+	}
+	c.That(late == 0, "every pause between half of its ceiling and the ceiling: 30-60 min after a first refusal, 1-2 h (MaxRetry) after the 21st", strings.Join(pauses, "\n"))
+	c.That(early > 0, "pauses spread over half to all of their ceiling (jitter): of 16 first refusals, some pause under 54 min", strings.Join(pauses, "\n"))
+}
+
+// A retry is scheduled from now, not from the missed due time (after an outage
+// every retry would fall due at once), and a message refused more often than
+// MaxAttempts allows (MaxAttempts was lowered) is parked at its next refusal.
+func Test5_4_ARetryCountsFromNowAndALoweredLimitStillParks(t *testing.T) {
+	c := spec.For(t, stage)
+	cfg := fastRelay()
+	cfg.MaxAttempts, cfg.FirstRetry, cfg.MaxRetry = 8, time.Hour, time.Hour
+	a := newRelayApp(c, t, cfg)
+	pendingRow(c, a.db, 1, adaID, 2)        // due since 2024
+	pendingRow(c, a.db, 2, bob.String(), 9) // refused 9 times: MaxAttempts was 10, now it is 8
+	a.pub.setRefuse(func(bank.IntegrationMessage, int) error { return errors.New("consumer answered 503") })
+	started := time.Now()
+	c.Doing("run the relay on two messages from before an outage (due in 2024): one refused twice before, one 9 times (MaxAttempts 8)")
+	a.runRelay(t)
+	rows := waitOutbox(c, a, "both messages refused once more", func(rows []row) bool {
+		stopIfTodo(c, a.Relay)
+		return rows[0].Attempts == 3 && rows[1].Status != "pending"
+	})
+	next := nextAttemptAt(c, a.db, rows[0].ID)
+	c.That(!next.Before(started.Add(30*time.Minute)), "the first message's next try at least half an hour from now (a pause counts from the refusal, not from the due time it missed)", next.String())
+	c.Equal("parked", rows[1].Status, "the second message's status (its 10th refusal is over MaxAttempts: parked, not retried for ever)")
+	var parkedAt string
+	c.NoError(a.db.Read.QueryRow(`SELECT parked_at FROM dead_letters`).Scan(&parkedAt), "reading the dead letter")
+	at, err := time.Parse(time.RFC3339Nano, parkedAt)
+	c.That(err == nil && !at.Before(started.Add(-time.Second)), "the dead letter parked now (not at the message's time, 2024)", parkedAt)
+}
+
+// waitOutbox waits, at most spec.Patience, until cond holds for the outbox's rows.
+func waitOutbox(c *spec.Check, a *relayApp, what string, cond func([]row) bool) []row {
+	var rows []row
+	waitUntil(c, what, func() bool { rows = outboxRows(c, a.db); return len(rows) > 0 && cond(rows) })
+	return rows
+}
+
+// nextAttemptAt reads when outbox row id is due.
+func nextAttemptAt(c *spec.Check, db *sqlitedb.DB, id int64) time.Time {
+	var next string
+	c.NoError(db.Read.QueryRow(`SELECT next_attempt_at FROM outbox WHERE id = ?`, id).Scan(&next), "reading next_attempt_at")
+	t, err := time.Parse(time.RFC3339Nano, next)
+	c.NoError(err, "parsing next_attempt_at "+next)
+	return t
 }

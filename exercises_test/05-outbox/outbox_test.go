@@ -3,7 +3,9 @@ package outbox_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,4 +140,39 @@ func Test5_2_AnAppendWhoseMessagesCannotBeMadeStoresNothing(t *testing.T) {
 	var recorded string
 	c.NoError(db.Read.QueryRow(`SELECT recorded_at FROM outbox`).Scan(&recorded), "reading the message")
 	c.Equal("2024-05-01T10:00:00Z", recorded, "the message's recorded_at (in UTC)")
+}
+
+// Every command of this stage records one event, but an append may carry several
+// (a transfer would): each stored event gets its message, in the events' order,
+// and one message that cannot be written stores nothing of the append.
+func Test5_2_EveryEventOfAnAppendIsAnnouncedInItsOrder(t *testing.T) {
+	c := spec.For(t, stage)
+	db := spec.OpenDB(t)
+	store, err := bank.NewEventStore(c.Ctx(), db, bank.NewRegistry())
+	c.NoError(err, "NewEventStore")
+	meta := bank.Metadata{CorrelationID: "c", CausationID: "c", UserID: "u"}
+	one := func(stored []bank.Envelope) ([]bank.IntegrationMessage, error) { // a message per event, named by its version
+		var out []bank.IntegrationMessage
+		for _, e := range stored {
+			out = append(out, bank.IntegrationMessage{ID: fmt.Sprintf("m-%d", e.Version), Type: "bank.test.v1.Event", Subject: adaID,
+				OccurredAt: e.RecordedAt, Data: json.RawMessage(fmt.Sprintf(`{"version":%d}`, e.Version))})
+		}
+		return out, nil
+	}
+	c.Doing("append 4 events in one AppendOnce, a message for each")
+	_, err = store.AppendOnce(c.Ctx(), nil, one, bank.StreamID(adaID), 0, meta,
+		opened(ada, "Ada Lovelace", "EUR"), bank.MoneyDeposited{Amount: 5}, bank.MoneyWithdrawn{Amount: 2}, bank.MoneyDeposited{Amount: 1})
+	c.NoError(err, "AppendOnce")
+	var ids []string
+	for _, r := range outboxRows(c, db) {
+		ids = append(ids, r.MessageID)
+	}
+	c.Equal([]string{"m-1", "m-2", "m-3", "m-4"}, ids, "the outbox's messages, in its order (every event announced, in the order of the events)")
+
+	c.Doing("append 3 more events while the outbox refuses the first of their messages (a trigger)")
+	execAll(c, db.Write, `CREATE TRIGGER no_m5 BEFORE INSERT ON outbox WHEN NEW.message_id = 'm-5' BEGIN SELECT RAISE(ABORT, 'the outbox refuses m-5'); END`)
+	_, err = store.AppendOnce(c.Ctx(), nil, one, bank.StreamID(adaID), 4, meta, bank.MoneyDeposited{Amount: 1}, bank.MoneyDeposited{Amount: 1}, bank.MoneyDeposited{Amount: 1})
+	c.That(err != nil && strings.Contains(err.Error(), "refuses m-5"), "the append fails with the outbox's error (return the first error of insertMessage)", fmt.Sprintf("%v", err))
+	c.Equal(4, count(c, db, "events"), "events stored (the failed append stored none of its 3)")
+	c.Equal(4, count(c, db, "outbox"), "messages stored")
 }

@@ -1,6 +1,7 @@
 package outbox_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
 	bank "github.com/go-es-workshop/kit/stages/05-outbox"
+	"github.com/google/uuid"
 )
 
 func Test5_3_TheRelayDeliversEveryMessageInTheOrderItWasWritten(t *testing.T) {
@@ -226,4 +228,111 @@ func Test5_3_ARelayThatCannotUseItsTablesSaysSoAndRecovers(t *testing.T) {
 	waitUntil(c, "the relay running again", func() bool { state, err := s.relay.State(); return state == "running" && err == nil })
 	rows := waitRows(c, s, "the new account's message published", func(rows []row) bool { return len(rows) == 2 && rows[1].Status == "published" })
 	c.That(len(ofSubject(s.pub.acknowledged(), id)) >= 1, "the new account's message delivered (at least once: a mark that failed sends it again)", describeRows(rows))
+}
+
+// A consumer that never answers must not hold the relay: each publish is bounded
+// by PublishTimeout (r.publish, not the publisher itself), and ends at once when
+// the relay stops (the relay's context, not one of its own).
+func Test5_3_APublishIsBoundedAndEndsWithTheRelay(t *testing.T) {
+	c := spec.For(t, stage)
+	cfg := fastRelay()
+	cfg.PublishTimeout, cfg.LeaseTTL, cfg.MaxAttempts = 100*time.Millisecond, 20*time.Second, 100
+	a := newRelayApp(c, t, cfg)
+	a.pub.hold = make(chan struct{}) // never closed: every publish hangs until its context ends
+	id := a.open(c, "Ada Lovelace")
+	ctx, stop := context.WithCancel(c.Ctx())
+	done := make(chan struct{})
+	go func() { a.Relay.Run(ctx); close(done) }()
+	c.Doing("run the relay against a consumer that never answers (PublishTimeout %s)", cfg.PublishTimeout)
+	var m bank.IntegrationMessage
+	for range 2 {
+		select {
+		case m = <-a.pub.entered:
+		case <-time.After(spec.Patience):
+			stopIfTodo(c, a.Relay)
+			stop()
+			c.Fail("a second publish of the message within "+spec.Patience.String()+": the first given up after PublishTimeout",
+				fmt.Sprintf("%d publish call(s): the first still waits (publish with r.publish, which bounds it)", a.pub.callsOf(m.ID)))
+		}
+	}
+	c.Equal(id.String(), m.Subject, "the message published (Ada's AccountOpened)")
+	c.Doing("PublishTimeout 5 s now; stop the relay while a publish hangs")
+	cfg.PublishTimeout = 5 * time.Second
+	stop()
+	<-done
+	b := newRelayAppOn(c, t, a.db, cfg)
+	b.pub.hold = make(chan struct{})
+	ctx, stop = context.WithCancel(c.Ctx())
+	done = make(chan struct{})
+	go func() { b.Relay.Run(ctx); close(done) }()
+	select {
+	case <-b.pub.entered:
+	case <-time.After(spec.Patience):
+		stop()
+		c.Fail("the relay publishing within "+spec.Patience.String(), "no publish")
+	}
+	stopped := time.Now()
+	stop()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		c.Fail("the relay stopped within 3 s (the publish ends with the relay's context)", "still publishing: the publish does not use the relay's context, so it waits out PublishTimeout (5 s)")
+	}
+	c.That(time.Since(stopped) < 3*time.Second, "the relay stopped within 3 s", time.Since(stopped).String())
+}
+
+// published_at is when the publisher acknowledged the message, not when it
+// occurred: the gap between the two is how late other services heard of it.
+func Test5_3_PublishedAtIsWhenThePublisherAcknowledged(t *testing.T) {
+	c := spec.For(t, stage)
+	db := spec.OpenDB(t)
+	ghostLease(c, db)
+	s := startServer(t, db, newRecorder(), fastRelay())
+	c.Doing("open an account while another relay holds the lease; let that lease run out 300 ms later")
+	c.OpenAccount(s.API, "savings", 0)
+	committed := time.Now()
+	execAll(c, db.Write, fmt.Sprintf(`UPDATE relay_lease SET expires_at = %d`, committed.Add(300*time.Millisecond).UnixMilli()))
+	waitRows(c, s, "the message published", func(rows []row) bool { return len(rows) == 1 && rows[0].Status == "published" })
+	var published string
+	c.NoError(db.Read.QueryRow(`SELECT published_at FROM outbox`).Scan(&published), "reading published_at")
+	at, err := time.Parse(time.RFC3339Nano, published)
+	c.That(err == nil && !at.Before(committed.Add(250*time.Millisecond)) && strings.HasSuffix(published, "Z"),
+		"published_at at least 300 ms after the commit (when the publisher acknowledged it, in UTC), not the event's time", published)
+}
+
+// A consumer can take a message just as the server stops: its acknowledgement
+// still counts, and the message is marked published (within markTimeout), not
+// sent again after the restart.
+func Test5_3_AnAcknowledgementThatComesAsTheRelayStopsIsKept(t *testing.T) {
+	c := spec.For(t, stage)
+	db := spec.OpenDB(t)
+	log, _ := spec.NewServerLog()
+	store, err := bank.NewEventStore(c.Ctx(), db, bank.NewRegistry())
+	c.NoError(err, "NewEventStore")
+	entered := make(chan struct{}, 10)
+	slow := bank.PublisherFunc(func(ctx context.Context, _ bank.IntegrationMessage) error {
+		entered <- struct{}{}
+		<-ctx.Done() // the consumer answers 200 just as the relay stops
+		return nil
+	})
+	a, err := bank.NewApplication(c.Ctx(), db, store, log, bank.Options{Publisher: slow, Relay: fastRelay()})
+	c.NoError(err, "NewApplication")
+	_, err = a.Commands.OpenAccount(c.Ctx(), bank.Message[bank.OpenAccount]{ID: uuid.NewString(),
+		Command: bank.OpenAccount{Owner: "Ada Lovelace", Kind: bank.Savings, Currency: "EUR"}})
+	c.NoError(err, "opening an account (test setup)")
+	ctx, stop := context.WithCancel(c.Ctx())
+	done := make(chan struct{})
+	go func() { a.Relay.Run(ctx); close(done) }()
+	c.Doing("stop the relay while its publisher is acknowledging the message")
+	select {
+	case <-entered:
+	case <-time.After(spec.Patience):
+		stop()
+		c.Fail("the relay publishing within "+spec.Patience.String(), "no publish")
+	}
+	stop()
+	<-done
+	var status string
+	c.NoError(db.Read.QueryRow(`SELECT status FROM outbox`).Scan(&status), "reading the message")
+	c.Equal("published", status, "the message's status (acknowledged: marked even though the relay was stopping)")
 }

@@ -396,8 +396,10 @@ func (c *Check) checkCurlExamples(endpoints []struct{ Method, Path, Curl string 
 // returns its id. headers come in pairs, as for Do.
 func (c *Check) OpenAccount(api *API, kind string, overdraft int64, headers ...string) string {
 	c.t.Helper()
+	was, fresh := c.doing, c.fresh
 	c.Doing("open a %s account (setup for this test)", kind)
 	r := api.Post("/accounts", map[string]any{"owner": "Ada Lovelace", "kind": kind, "currency": "EUR", "overdraft_limit": overdraft}, headers...)
 	c.Status(r, http.StatusCreated)
+	c.doing, c.fresh = was, fresh // a later failure is reported with what the test was doing, not with its setup
 	return r.String("id")
 }
