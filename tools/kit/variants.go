@@ -111,7 +111,7 @@ func (v variant) apply(s stage, dir string) (map[string]string, error) {
 		contents[e.File] = strings.Replace(src, e.Find, e.Replace, 1)
 	}
 	for file, src := range contents {
-		path := filepath.Join(dir, v.Name+"-"+strings.ReplaceAll(filepath.ToSlash(file), "/", "_"))
+		path := filepath.Join(dir, s.Slug+"-"+v.Name+"-"+strings.ReplaceAll(filepath.ToSlash(file), "/", "_")) // stages verify side by side
 		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 			return nil, err
 		}

@@ -5,8 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // minVariants is how many known-wrong variants each stage must reject at least.
@@ -32,15 +36,37 @@ func runVerify(args []string) error {
 	}
 	defer os.RemoveAll(tmp)
 	race := cgoWorks()
-	var problems []string
-	for _, s := range list {
-		p, err := verifyStage(s, tmp, race)
-		if err != nil {
-			return err
-		}
-		problems = append(problems, p...)
+	// The stages are independent: they verify side by side (their tests wait on
+	// timers and disk as much as on the CPU), and report in stage order.
+	type outcome struct {
+		line     string
+		problems []string
+		err      error
 	}
-	fmt.Printf("verify: %d passed, %d failed\n", checksRun-len(problems), len(problems))
+	outcomes := make([]outcome, len(list))
+	turns := make(chan struct{}, verifyWorkers())
+	var wg sync.WaitGroup
+	for i, s := range list {
+		wg.Go(func() {
+			turns <- struct{}{}
+			defer func() { <-turns }()
+			var o outcome
+			o.line, o.problems, o.err = verifyStage(s, tmp, race)
+			outcomes[i] = o
+		})
+	}
+	wg.Wait()
+	var problems []string
+	for _, o := range outcomes {
+		if o.err != nil {
+			return o.err
+		}
+		if o.line != "" {
+			fmt.Print(o.line)
+		}
+		problems = append(problems, o.problems...)
+	}
+	fmt.Printf("verify: %d passed, %d failed\n", int(checksRun.Load())-len(problems), len(problems))
 	if len(problems) > 0 {
 		return fmt.Errorf("%d problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
@@ -49,48 +75,56 @@ func runVerify(args []string) error {
 
 // checksRun counts the verifier's checks: each test on starter and solution,
 // each known-wrong variant. The closing "N passed, N failed" line reports them.
-var checksRun int
+var checksRun atomic.Int64
 
-func verifyStage(s stage, tmp string, race bool) ([]string, error) {
+// verifyWorkers is how many stages verify at once (KIT_VERIFY_WORKERS overrides).
+func verifyWorkers() int {
+	if n, err := strconv.Atoi(os.Getenv("KIT_VERIFY_WORKERS")); err == nil && n > 0 {
+		return n
+	}
+	return runtime.NumCPU()
+}
+
+func verifyStage(s stage, tmp string, race bool) (string, []string, error) {
 	var problems []string
 	fail := func(format string, args ...any) {
 		problems = append(problems, fmt.Sprintf("stage %d: ", s.Number)+fmt.Sprintf(format, args...))
 	}
 	tasks, err := loadTasks(s)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	g, err := generate(s)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	checkTasksCut(tasks, g.Cut, fail)
 
 	starter, err := goTest(s.TestPkg(), goTestOptions{})
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	if starter.BuildFail != "" {
 		fail("the starter's tests do not build:\n%s", starter.BuildFail)
-		return problems, nil
+		return "", problems, nil
 	}
 	if starter.Panicked {
 		fail("a test panicked on the starter: a stub must return an error, never panic")
 	}
 	overlay := filepath.Join(tmp, s.Slug+"-solution.json")
 	if err := writeOverlay(s, overlay, nil); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	solution, err := goTest(s.TestPkg(), goTestOptions{Overlay: overlay, Race: race})
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	if solution.BuildFail != "" {
 		fail("the tests do not build against the solution:\n%s", solution.BuildFail)
-		return problems, nil
+		return "", problems, nil
 	}
 	tested := checkTestOutcomes(tasks, starter, solution, race, fail)
-	checksRun += 2 * len(solution.Tests)
+	checksRun.Add(int64(2 * len(solution.Tests)))
 	for _, t := range tasks {
 		if tested[t.ID] == 0 {
 			fail("task %s has no task test (name one Test%s_...)", t.ID, strings.ReplaceAll(t.ID, ".", "_"))
@@ -99,7 +133,7 @@ func verifyStage(s stage, tmp string, race bool) ([]string, error) {
 	if race {
 		pure, err := goTest(s.TestPkg(), goTestOptions{Overlay: overlay, Env: []string{"CGO_ENABLED=0"}})
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		for _, name := range solution.sortedNames() {
 			if r := pure.Tests[name]; r == nil || !r.Passed {
@@ -108,15 +142,15 @@ func verifyStage(s stage, tmp string, race bool) ([]string, error) {
 		}
 	}
 	if err := checkTasksInOrder(s, tasks, tmp, fail); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	stretch, err := checkStretchStubs(s, tasks, tmp, solution, fail)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	nVariants, err := checkVariants(s, tmp, solution, fail)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	driver := "cgo and pure-Go drivers"
 	if !race {
@@ -126,9 +160,9 @@ func verifyStage(s stage, tmp string, race bool) ([]string, error) {
 	if stretch > 0 {
 		optional = fmt.Sprintf(" (%d stretch: the stage works without it)", stretch)
 	}
-	fmt.Printf("stage %d %-16s tasks %d%s  tests %d (task %d, guard %d)  known-wrong rejected %d/%d  solution checked with %s\n",
+	line := fmt.Sprintf("stage %d %-16s tasks %d%s  tests %d (task %d, guard %d)  known-wrong rejected %d/%d  solution checked with %s\n",
 		s.Number, s.Slug, len(tasks), optional, len(solution.Tests), sum(tested), len(solution.Tests)-sum(tested), nVariants, nVariantsTotal(s), driver)
-	return problems, nil
+	return line, problems, nil
 }
 
 // checkStretchStubs proves that a stage works without its stretch tasks: with only
@@ -156,7 +190,7 @@ func checkStretchStubs(s stage, tasks []task, tmp string, solution testRun, fail
 		return len(optional), nil
 	}
 	for _, name := range solution.sortedNames() {
-		checksRun++
+		checksRun.Add(1)
 		r, id := run.Tests[name], taskOfTest(name)
 		switch {
 		case optional[id] && r != nil && r.Passed:
@@ -240,7 +274,7 @@ func checkTasksInOrder(s stage, tasks []task, tmp string, fail func(string, ...a
 			if id == "" || later[id] || !slices.ContainsFunc(required[:i+1], func(t task) bool { return t.ID == id }) {
 				continue
 			}
-			checksRun++
+			checksRun.Add(1)
 			if r := run.Tests[name]; !r.Passed {
 				fail("%s fails when tasks up to %s are done: it needs a later task, so a learner who finished %s would be sent back to it. Name it after the last task it needs.\n%s",
 					name, done.ID, id, indent(firstLines(r.Output, 12)))
@@ -315,7 +349,7 @@ func checkVariants(s stage, tmp string, solution testRun, fail func(string, ...a
 	}
 	rejected := 0
 	for _, v := range variants {
-		checksRun++
+		checksRun.Add(1)
 		patched, err := v.apply(s, tmp)
 		if err != nil {
 			return 0, err
