@@ -102,7 +102,7 @@ func TestVariantApplyPatchesEveryEditOfAFile(t *testing.T) {
 
 	patched, err := v.apply(s, out)
 	require.NoError(t, err)
-	require.Equal(t, map[string]string{"store.go": filepath.Join(out, "wrong-store.go")}, patched)
+	require.Equal(t, map[string]string{"store.go": filepath.Join(out, s.Slug+"-wrong-store.go")}, patched)
 	data, err := os.ReadFile(patched["store.go"])
 	require.NoError(t, err)
 	require.Equal(t, "package bank\n\nfunc A() int { return 10 }\n\nfunc B() int { return 20 }\n", string(data))
