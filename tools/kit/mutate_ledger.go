@@ -58,10 +58,14 @@ func stageInputs(s stage) (string, error) {
 	for _, root := range roots {
 		var files []string
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
+			switch {
+			case err != nil:
 				return err
-			}
-			if !d.IsDir() && d.Name() != ledgerFile {
+			case path != root && strings.HasPrefix(d.Name(), "."):
+				if d.IsDir() {
+					return filepath.SkipDir // a server's data (.data), the kit's backups: not inputs
+				}
+			case !d.IsDir() && d.Name() != ledgerFile:
 				files = append(files, path)
 			}
 			return nil
