@@ -312,6 +312,16 @@ func fastestFirst(tests []string, durations map[string]time.Duration) []string {
 
 var failLine = regexp.MustCompile(`(?m)^\s*--- FAIL: (\S+)`)
 
+// runWithMutant runs the named tests of the mutant binary with mutant id
+// switched on, stopping at the first failure, and returns their output.
+func runWithMutant(ctx context.Context, s stage, bin string, id int, tests []string, timeout time.Duration) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, bin, "-test.run", "^("+strings.Join(tests, "|")+")$", "-test.failfast", "-test.count=1",
+		"-test.timeout="+timeout.String())
+	cmd.Env = append(os.Environ(), "KIT_MUTANT="+strconv.Itoa(id))
+	cmd.Dir = s.TestDir() // tests read tasks.md beside them
+	return cmd.CombinedOutput()
+}
+
 // killMutant runs the tests that reach m with m switched on. Any failure, a
 // panic or a hang (stopped by the timeout) kills it.
 func killMutant(s stage, bin string, m *mutantInfo, durations map[string]time.Duration) {
@@ -326,12 +336,7 @@ func killMutant(s stage, bin string, m *mutantInfo, durations map[string]time.Du
 	budget = 2*budget + 5*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), budget+5*time.Second)
 	defer cancel()
-	pattern := "^(" + strings.Join(m.Tests, "|") + ")$"
-	cmd := exec.CommandContext(ctx, bin, "-test.run", pattern, "-test.failfast", "-test.count=1",
-		"-test.timeout="+budget.String())
-	cmd.Env = append(os.Environ(), "KIT_MUTANT="+strconv.Itoa(m.ID))
-	cmd.Dir = s.TestDir()
-	out, err := cmd.CombinedOutput()
+	out, err := runWithMutant(ctx, s, bin, m.ID, m.Tests, budget)
 	if err == nil {
 		m.Reason = fmt.Sprintf("%d test(s) reach it and pass", len(m.Tests))
 		return

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -182,10 +183,7 @@ func fromLedger(s stage, l ledger, sch schemata, bin string, pool runPool) (muta
 // killerStillFails runs the test the ledger names for m, with m switched on.
 func killerStillFails(s stage, bin string, m *mutantInfo) bool {
 	test, _, _ := strings.Cut(strings.TrimPrefix(m.Reason, "killed by "), "/") // -run matches a subtest by its parent
-	cmd := exec.Command(bin, "-test.run", "^"+test+"$", "-test.failfast", "-test.count=1", "-test.timeout=2m")
-	cmd.Env = append(os.Environ(), "KIT_MUTANT="+strconv.Itoa(m.ID))
-	cmd.Dir = s.TestDir()
-	out, err := cmd.CombinedOutput()
+	out, err := runWithMutant(context.Background(), s, bin, m.ID, []string{test}, 2*time.Minute)
 	if _, ok := err.(*exec.ExitError); !ok {
 		return false // it did not run (or it passed): not a kill
 	}
