@@ -24,6 +24,10 @@ func (c *Check) CheckRandomRequests(b *Bank, seed uint64, n int) {
 		before := b.Rows(c)
 		c.Doing("random request %d of %d (seed %d): %s", i+1, n, seed, req.describe())
 		resp := b.Send(req.BadRequest)
+		if todo, ok := stubOf(resp); ok && todo.Stretch && resp.Status == http.StatusNotImplemented {
+			continue // an optional task not built yet says so: by design, and it writes nothing
+		}
+		c.NoStub(resp)
 		c.That(resp.Status < 500, "an answer below 500: bad input is the client's problem, never the server's", resp.Describe())
 		if resp.Status >= 400 {
 			c.Equal(before, b.Rows(c), "rows in "+b.Table+" after a refused request (a refusal writes nothing)")
@@ -50,6 +54,11 @@ func randomRequest(r *rand.Rand, ids []string, stage int) randomReq {
 		"/accounts/" + id + "/transactions", "/projections", "/accounts//deposits", "/nowhere/" + id}
 	if stage >= 5 { // only from stage 5: the earlier stages keep their sequences of requests
 		paths = append(paths, "/outbox", "/dead-letters", "/dead-letters/"+pick(r, "1", "0", "-1", "x", "01", id)+"/redrive")
+	}
+	if stage >= 6 {
+		paths = append(paths, "/statements/messages", "/statements/messages", "/statements/"+id,
+			"/projections/"+pick(r, "accounts_by_owner", "daily_totals", "account_transactions", "x", "", "%00")+"/rebuild",
+			"/consumer-dead-letters/"+pick(r, "1", "0", "-1", "x", "01", id)+"/redrive")
 	}
 	path := pick(r, paths...)
 	if r.IntN(3) == 0 {
@@ -79,6 +88,13 @@ func validBody(r *rand.Rand, path string) string {
 		return fmt.Sprintf(`{"amount":%d}`, pick(r, 1, 100, 2500, 10000, 10000000000))
 	case strings.HasSuffix(path, "/close"):
 		return pick(r, "", "{}")
+	case path == "/statements/messages":
+		account := pick(r, "0190c6a8-0000-7000-8000-00000000beef", "x", "")
+		return fmt.Sprintf(`{"message_id":%q,"type":%q,"subject":%q,"occurred_at":"2024-05-01T10:00:00Z","correlation_id":"","data":%s}`,
+			pick(r, "m-1", "m-2", "m-1", ""), pick(r, "bank.account.v1.AccountOpened", "bank.account.v1.MoneyDeposited", "bank.account.v1.MoneyWithdrawn",
+				"bank.account.v1.AccountClosed", "bank.account.v9.Nope"), account,
+			pick(r, `{"account_id":"`+account+`","kind":"checking","currency":"EUR"}`, `{"account_id":"`+account+`","amount":5,"currency":"EUR"}`,
+				`{"account_id":"`+account+`","amount":-5,"currency":"EUR"}`, `"text"`, `[1]`, `{}`, `null`))
 	case path == "/accounts":
 		return pick(r, `{"owner":"Grace","kind":"savings","currency":"GBP"}`, `{"owner":"Alan","kind":"checking","currency":"EUR","overdraft_limit":5000}`)
 	}

@@ -51,7 +51,7 @@ func RulesUpTo(n int) []Rule {
 }
 
 func allRules() []Rule {
-	return slices.Concat(moneyRules(), eventRules(), migrationRules(), conflictRules(), aggregateRules(), cqrsRules(), outboxRules(), faultRules())
+	return slices.Concat(moneyRules(), eventRules(), migrationRules(), conflictRules(), aggregateRules(), cqrsRules(), outboxRules(), projectionRules(), faultRules())
 }
 
 // CheckRules runs each rule as a subtest of t, on a fresh server started by start.

@@ -56,7 +56,7 @@ func Stretch(task string) error {
 
 // todoMessage matches TodoError.Error() anywhere in a line, e.g. in a server log
 // where the learner's code wrapped it ("save account: task 3.1 is not done yet: ...").
-var todoMessage = regexp.MustCompile(`task (\d+\.\d+) is not done yet: open (\S+)`)
+var todoMessage = regexp.MustCompile(`(stretch )?task (\d+\.\d+) is not done yet: open (\S+)`)
 
 // ParseTodo finds a TodoError's message in text (a log line, a wrapped error).
 func ParseTodo(text string) (*TodoError, bool) {
@@ -64,7 +64,7 @@ func ParseTodo(text string) (*TodoError, bool) {
 	if m == nil {
 		return nil, false
 	}
-	return &TodoError{Task: m[1], File: m[2]}, true
+	return &TodoError{Task: m[2], File: m[3], Stretch: m[1] != ""}, true
 }
 
 // OpenTransactionAdvice explains the usual cause of a call that never returns in

@@ -40,8 +40,12 @@ func TestStretchIsATodoThatSaysItIsOptional(t *testing.T) {
 	require.True(t, ok, "the tests find a stretch stub's message in a log line")
 	require.Equal(t, "1.3", parsed.Task)
 	require.Equal(t, te.File, parsed.File)
+	require.True(t, parsed.Stretch, "a stretch stub's message parses as a stretch task's")
 	plain, _ := IsTodo(stub())
 	require.False(t, plain.Stretch, "Todo is a required task's stub")
+	parsedPlain, ok := ParseTodo(stub().Error())
+	require.True(t, ok)
+	require.False(t, parsedPlain.Stretch, "a required task's message parses as one")
 }
 
 func TestIsTodoUnwraps(t *testing.T) {

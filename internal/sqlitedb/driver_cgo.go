@@ -39,3 +39,14 @@ func IsUniqueViolation(err error) bool {
 	}
 	return se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
 }
+
+// IsBusy reports whether err is SQLite saying the database is locked by another
+// connection (SQLITE_BUSY or SQLITE_LOCKED, after the busy timeout): a failure
+// that may pass if the same work is tried again a little later.
+func IsBusy(err error) bool {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
+}

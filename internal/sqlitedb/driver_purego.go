@@ -40,3 +40,15 @@ func IsUniqueViolation(err error) bool {
 	}
 	return se.Code() == sqlite3lib.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY
 }
+
+// IsBusy reports whether err is SQLite saying the database is locked by another
+// connection (SQLITE_BUSY or SQLITE_LOCKED, after the busy timeout): a failure
+// that may pass if the same work is tried again a little later.
+func IsBusy(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	primary := se.Code() & 0xff // the extended codes keep the primary one in their low byte
+	return primary == sqlite3lib.SQLITE_BUSY || primary == sqlite3lib.SQLITE_LOCKED
+}

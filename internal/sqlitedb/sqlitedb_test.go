@@ -277,3 +277,34 @@ func TestCloseWaitsForBackgroundWork(t *testing.T) {
 	require.NoError(t, again.Read.QueryRow(`SELECT COUNT(*) FROM done`).Scan(&n))
 	require.Equal(t, 1, n, "the background work finished before Close returned")
 }
+
+func TestIsBusy(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "busy.db")
+	holder, err := sqlitedb.Open(path)
+	require.NoError(t, err)
+	defer holder.Close()
+	other, err := sqlitedb.Open(path)
+	require.NoError(t, err)
+	defer other.Close()
+	_, err = holder.Write.ExecContext(ctx, `CREATE TABLE t (a)`)
+	require.NoError(t, err)
+
+	tx, err := holder.Write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: holds the write lock
+	require.NoError(t, err)
+	defer tx.Rollback()
+	conn, err := other.Write.Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`) // fail at once instead of after the timeout
+	require.NoError(t, err)
+	_, busy := conn.ExecContext(ctx, `INSERT INTO t VALUES (1)`)
+	require.Error(t, busy)
+
+	require.True(t, sqlitedb.IsBusy(busy), "%v", busy)
+	require.True(t, sqlitedb.IsBusy(fmt.Errorf("apply: %w", busy)), "wrapped")
+	_, syntax := tx.ExecContext(ctx, `INSERT INTO nowhere VALUES (1)`)
+	require.False(t, sqlitedb.IsBusy(syntax), "%v", syntax)
+	require.False(t, sqlitedb.IsBusy(errors.New("database is locked")), "a plain error")
+	require.False(t, sqlitedb.IsBusy(nil))
+}

@@ -116,9 +116,15 @@ func TestTheOutboxSidesHandleEveryEvent(t *testing.T) {
 	}
 }
 
-// isOutboxSide says whether name is one of the outbox's sides (outbox.go).
+// isOutboxSide says whether name is measured on a log of its own: the outbox's
+// sides (outbox.go) and the projector's (projections.go).
 func isOutboxSide(name string) bool {
 	for _, s := range outboxSides {
+		if s.name == name {
+			return true
+		}
+	}
+	for _, s := range projectionSides {
 		if s.name == name {
 			return true
 		}

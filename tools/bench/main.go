@@ -1,7 +1,8 @@
 // Command bench measures the event store of stage 2 (the same store every later
 // stage uses) beside SQLite doing the same work with the same schema and pragmas,
 // in the same process, and prints the ratios with a verdict for each goal. It
-// measures stage 5's relay and a projector's catch-up the same way (outbox.go).
+// measures stage 5's relay and a projector's catch-up the same way (outbox.go),
+// and stage 6's batches and rebuild (projections.go).
 // `make bench` runs it; `go test -bench . ./tools/bench` runs the same benchmarks
 // one by one, for benchstat.
 //
@@ -10,7 +11,7 @@
 // BENCH_STRICT=1 makes a missed goal exit with status 1 (for a maintainer on an
 // idle machine).
 //
-// It imports solutions/02-events and solutions/05-outbox: a tool for maintainers
+// It imports solutions/02-events, 05-outbox and 06-idempotent-projections: a tool for maintainers
 // and presenters, who have the whole kit.
 package main
 
@@ -115,6 +116,7 @@ var (
 	overhead = goal{minRate: 0.95}
 	reads    = goal{maxTimes: 1.5}
 	catchUp  = goal{minRate: 0.50}
+	batching = goal{minRate: 4}
 )
 
 var sections = []struct {
@@ -141,6 +143,11 @@ var sections = []struct {
 		{"projector catching up / read and upsert by hand", "projector/catch-up", "hand/read-upsert", catchUp},
 		{"a transaction per event / one per page of 100", "hand/read-upsert", "raw/read-upsert-batch", goal{}},
 	}},
+	{"stage 6: batches, and a rebuild of " + fmt.Sprint(rebuildEvents) + " events", []pair{
+		{"batches of 100 / one event per transaction, " + fmt.Sprint(catchUpEvents) + " events", "projector6/batched", "projector6/per-event", batching},
+		{"batches of 100 / read and upsert by hand, a page per transaction", "projector6/batched", "raw/read-upsert-batch", catchUp},
+		{"a rebuild, per event / the live build catching up, batches of 100", "projector6/rebuild-100k", "projector6/batched", goal{}},
+	}},
 	{"what the numbers teach (raw inserts)", []pair{
 		{"random v4 event ids / UUIDv7 (100 per txn)", "raw/seq/100/v4", "raw/seq/100", goal{}},
 		{"synchronous FULL / NORMAL (1 per txn)", "raw/seq/1/full", "raw/seq/1/normal", goal{}},
@@ -166,6 +173,13 @@ func main() {
 	if err := measureOutbox(*rounds, best); err != nil {
 		fmt.Fprintf(os.Stderr, "\nbench: %v\n", err)
 		os.Exit(2)
+	}
+	if err := measureProjections(*rounds, best); err != nil {
+		fmt.Fprintf(os.Stderr, "\nbench: %v\n", err)
+		os.Exit(2)
+	}
+	if ns := best["projector6/rebuild-100k"]; ns > 0 {
+		fmt.Printf("A rebuild of %d events caught up at %.0f events/s.\n\n", rebuildEvents, 1e9/ns)
 	}
 	missed := 0
 	for i, s := range sections {

@@ -53,9 +53,10 @@ func runDemo(args []string) error {
 	}
 	serverArgs := []string{"-addr", *addr, "-db", db}
 	var sink *webhookSink
-	if latest.Number >= 5 {
+	if latest.Number == 5 {
 		// Stage 5's relay POSTs every integration message to a webhook: this
-		// process is the receiver, and prints them once the story is told.
+		// process is the receiver, and prints them once the story is told. From
+		// stage 6 on, the statement service inside the server receives them.
 		sink = newWebhookSink(http.StatusNoContent, os.Stdout)
 		sink.prefix, sink.quiet = "webhook ← ", true
 		ln, err := serveSink("127.0.0.1:0", sink)
@@ -191,9 +192,32 @@ func (s *story) awaitDeliveries() error {
 			return fmt.Errorf("the relay has not delivered the outbox within 10 s: %d messages pending (GET /outbox says why)", outbox.Pending)
 		}
 	}
+	if s.sink == nil {
+		return s.awaitStatement()
+	}
 	total, copies := s.sink.counts()
 	s.delivered = fmt.Sprintf("\nOther services heard of it: the relay delivered %d integration messages (bank.account.v1.*)\n"+
 		"from the outbox to a webhook in this process (%d copies). New ones are printed here as they arrive.\n", total, copies)
+	return nil
+}
+
+// awaitStatement waits (at most 10 s) until the statement service (stage 6) shows
+// Ada's balance as the bank does, and notes it for the guide.
+func (s *story) awaitStatement() error {
+	var st struct {
+		Balance  int64 `json:"balance"`
+		Deposits int64 `json:"deposits"`
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) { // polling, bounded
+		if err := s.get("/statements/"+s.ada, &st); err == nil && st.Balance == 40 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the statement service does not show Ada's balance of 40 within 10 s (GET /statements/%s, GET /dead-letters)", s.ada)
+		}
+	}
+	s.delivered = fmt.Sprintf("\nThe statement service, another service in miniature, heard of it through the relay: it shows Ada's\n"+
+		"balance as %d from %d deposit(s), each message counted once (processed_messages).\n", st.Balance, st.Deposits)
 	return nil
 }
 
@@ -375,9 +399,21 @@ func (s *story) guide(latest stage) {
 	}
 	why += s.delivered
 	more := ""
-	if s.stage >= 5 {
+	if s.stage >= 6 {
+		more += `  curl -s $BASE/statements/$ADA            # the statement service's balance, from the messages
+  M='{"message_id":"demo-1","type":"bank.account.v1.MoneyDeposited","subject":"'$ADA'","occurred_at":"2024-05-01T10:00:00Z","correlation_id":"","data":{"account_id":"'$ADA'","amount":100,"currency":"EUR"}}'
+  for i in 1 2; do curl -s -X POST $BASE/statements/messages -H 'Content-Type: application/json' -d "$M"; echo; done
+                                           # one message delivered twice: applied, then duplicate (140, not 240)
+  curl -s -X POST $BASE/projections/accounts_by_owner/rebuild   # rebuilt beside the live one, then one switch
+  curl -s $BASE/projections                # its build is now green; the rebuild's progress while it runs
+`
+	}
+	if s.stage == 5 {
 		more += `  curl -s $BASE/outbox                     # the relay, its lease, what waits; the webhook above prints each delivery
-  curl -s $BASE/dead-letters               # messages parked after too many refusals
+`
+	}
+	if s.stage >= 5 {
+		more += `  curl -s $BASE/dead-letters               # messages parked: the outbox's, and (stage 6) the consumers'
 `
 	}
 	if s.stage >= 4 {

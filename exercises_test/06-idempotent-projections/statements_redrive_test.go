@@ -1,0 +1,92 @@
+package projections_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+	bank "github.com/go-es-workshop/kit/stages/06-idempotent-projections"
+)
+
+// Stretch task 6.5: a parked message is processed again.
+
+func Test6_5_ARedrivenMessageIsProcessedOnceItsCauseIsGone(t *testing.T) {
+	c := spec.For(t, stage)
+	a := newApp(c, t)
+	c.Doing("consume a deposit before its account's opening (parked), then the opening")
+	c.Equal(fmt.Sprint([]string{bank.Parked, bank.Applied}), fmt.Sprint(a.consume(c, depositMsg("m2", adaID, 500, "EUR"), openedMsg("m1", adaID, "EUR"))), "what became of each")
+	parked := a.consumerDeadLetters(c, "statements")
+	c.Equal(1, len(parked), "dead letters")
+	c.Doing("redrive the parked deposit")
+	outcome, err := a.Statements.Redrive(c.Ctx(), parked[0].ID)
+	c.NoError(err, "Redrive")
+	c.Equal(bank.Applied, outcome, "what became of it")
+	c.Equal(int64(500), a.statement(c, adaID).Balance, "the balance")
+	c.Equal(0, len(a.consumerDeadLetters(c, "statements")), "dead letters (the redriven one is gone)")
+	c.Equal(2, count(c, a.db, "processed_messages"), "processed messages (m2 once)")
+	c.Doing("the relay delivers the deposit again after the redrive")
+	c.Equal(fmt.Sprint([]string{bank.Duplicate}), fmt.Sprint(a.consume(c, depositMsg("m2", adaID, 500, "EUR"))), "what became of it")
+	c.Equal(int64(500), a.statement(c, adaID).Balance, "the balance")
+	_, err = a.Statements.Redrive(c.Ctx(), parked[0].ID)
+	c.ErrorIs(err, bank.ErrConsumerDeadLetterNotFound, "ErrConsumerDeadLetterNotFound for a dead letter redriven already")
+}
+
+func Test6_5_AMessageStillPoisonIsParkedAgain(t *testing.T) {
+	c := spec.For(t, stage)
+	a := newApp(c, t)
+	a.consume(c, openedMsg("m1", adaID, "EUR"), depositMsg("m2", adaID, 500, "JPY"))
+	first := a.consumerDeadLetters(c, "statements")
+	c.Doing("redrive a message that still cannot be applied")
+	outcome, err := a.Statements.Redrive(c.Ctx(), first[0].ID)
+	c.NoError(err, "Redrive")
+	c.Equal(bank.Parked, outcome, "what became of it")
+	again := a.consumerDeadLetters(c, "statements")
+	c.That(len(again) == 1 && again[0].ID != first[0].ID && again[0].MessageID == "m2" && again[0].Reason == first[0].Reason,
+		"one dead letter of m2, parked anew with its reason", jsonOf(again))
+	c.Equal(int64(0), a.statement(c, adaID).Balance, "the balance")
+}
+
+func Test6_5_ARedriveIsOneTransaction(t *testing.T) {
+	c := spec.For(t, stage)
+	a := newApp(c, t)
+	a.consume(c, depositMsg("m2", adaID, 500, "EUR"), openedMsg("m1", adaID, "EUR"))
+	parked := a.consumerDeadLetters(c, "statements")
+	execAll(c, a.db.Write, `CREATE TRIGGER broken BEFORE UPDATE ON statements BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`,
+		`CREATE TRIGGER no_parking BEFORE INSERT ON consumer_dead_letters BEGIN SELECT RAISE(ABORT, 'no room for dead letters'); END`)
+	c.Doing("redrive when the message can neither be applied nor parked again")
+	_, err := a.Statements.Redrive(c.Ctx(), parked[0].ID)
+	c.That(err != nil, "an error", "no error")
+	c.Equal(1, len(a.consumerDeadLetters(c, "statements")), "dead letters (the message is still parked: nothing of the redrive stayed)")
+	c.Equal(2, count(c, a.db, "processed_messages"), "processed messages")
+	c.Doing("redrive an id that is not the statement service's")
+	_, err = a.Statements.Redrive(c.Ctx(), 999)
+	c.ErrorIs(err, bank.ErrConsumerDeadLetterNotFound, "ErrConsumerDeadLetterNotFound")
+}
+
+func Test6_5_ARedriveOverHTTP(t *testing.T) {
+	c := spec.For(t, stage)
+	api, _ := newAPI(t)
+	account := "0190c6a8-0000-7000-8000-00000000beef"
+	c.Status(api.Post("/statements/messages", depositMsg("w2", account, 40, "EUR")), http.StatusOK)
+	c.Status(api.Post("/statements/messages", openedMsg("w1", account, "EUR")), http.StatusOK)
+	var body struct {
+		Parked []bank.ConsumerDeadLetter `json:"consumer_dead_letters"`
+	}
+	c.NoError(api.Get("/dead-letters").Decode(&body), "decoding GET /dead-letters")
+	c.Equal(1, len(body.Parked), "consumer dead letters")
+	path := fmt.Sprintf("/consumer-dead-letters/%d/redrive", body.Parked[0].ID)
+	c.Doing("POST %s", path)
+	r := api.Post(path, nil)
+	c.NoStub(r)
+	c.Status(r, http.StatusOK)
+	c.That(r.String("outcome") == bank.Applied, "outcome applied", r.Describe())
+	c.That(api.Get("/statements/"+account).Int("balance") == 40, "a balance of 40", api.Get("/statements/"+account).Describe())
+	for _, bad := range []struct {
+		path string
+		want int
+	}{{path, http.StatusNotFound}, {"/consumer-dead-letters/0/redrive", http.StatusBadRequest}, {"/consumer-dead-letters/x/redrive", http.StatusBadRequest}} {
+		c.Doing("POST %s", bad.path)
+		c.Status(api.Post(bad.path, nil), bad.want)
+	}
+}

@@ -1,0 +1,32 @@
+package bank
+
+import (
+	"context"
+	"errors"
+
+	"github.com/go-es-workshop/kit/internal/exercise"
+)
+
+// A parked message is kept as it came, so that once its cause is gone (the
+// service's code fixed, the opening it was waiting for arrived) an operator can
+// hand it to the service again: POST /consumer-dead-letters/{id}/redrive. The
+// redrive is one transaction: the dead letter leaves the table, the message's id
+// leaves processed_messages, and the message is processed as if it had just
+// come. If it still cannot be applied it is parked again, with today's reason.
+
+// ErrConsumerDeadLetterNotFound means the statement service parked no message with that id (HTTP 404).
+var ErrConsumerDeadLetterNotFound = errors.New("no parked message with this id")
+
+// Redrive processes the parked message id again, and says what became of it.
+func (s *Statements) Redrive(ctx context.Context, id int64) (string, error) {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	// TODO(6.5): In tx: read and delete the statement service's dead letter id
+	//   (ErrConsumerDeadLetterNotFound if there is none), delete its message's id from
+	//   processed_messages, process the message again (s.consume) and commit.
+	// The message is in the dead letter's data column, as JSON of an IntegrationMessage.
+	return "", exercise.Stretch("6.5")
+}
