@@ -79,7 +79,7 @@ func Test6_2_PoisonEventsAreParkedAndTheProjectionGoesOn(t *testing.T) {
 	spec.InsertEvent(c, a.db, bank.StreamID(adaID), 2, "MoneyTeleported", `{"amount":5}`) // a type this code does not know
 	a.appendLog(c, bob, opened(bob, "Bob", "GBP"))
 	spec.InsertEvent(c, a.db, bank.StreamID(bobID), 2, "MoneyDeposited", `{"amount":`) // not the type's JSON
-	a.appendLog(c, mallory, bank.MoneyDeposited{Amount: 9})                             // money into an account daily totals never saw opened
+	a.appendLog(c, mallory, bank.MoneyDeposited{Amount: 9})                            // money into an account daily totals never saw opened
 	last := a.appendMore(c, bob, bank.MoneyDeposited{Amount: 70})[0]
 	a.run(t)
 	c.Doing("run the projector on a log with three poison events among the good ones")

@@ -44,9 +44,9 @@ func Test6_4_TheBankKeepsItsRules(t *testing.T) {
 	spec.CheckRules(t, stage, startBank, keepers, spec.RulesUpTo(6))
 }
 
-// Test6_1_RandomRequestsNeverBreakTheBank: whatever a client sends, the answer
-// is below 500 and a refusal writes nothing. It needs the statement service.
-func Test6_1_RandomRequestsNeverBreakTheBank(t *testing.T) {
+// Test6_2_RandomRequestsNeverBreakTheBank: whatever a client sends, the answer
+// is below 500 and a refusal writes nothing. It needs the statement service and the projections.
+func Test6_2_RandomRequestsNeverBreakTheBank(t *testing.T) {
 	c := spec.For(t, stage)
 	for _, seed := range []uint64{1, 2, 3} {
 		c.CheckRandomRequests(startBank(t), seed, 300)

@@ -21,6 +21,8 @@ func (a *api) rebuildProjection(c echo.Context) error {
 		return web.NewProblem(http.StatusNotFound, err.Error()+" (GET /projections lists them)")
 	case errors.Is(err, ErrRebuildInProgress):
 		return web.NewProblem(http.StatusConflict, err.Error()+"; wait for it to switch (GET /projections)")
+	case errors.Is(err, ErrProjectionStopped):
+		return web.NewProblem(http.StatusServiceUnavailable, err.Error()+" (GET /projections says why)")
 	case isTransient(err):
 		return web.NewProblem(http.StatusServiceUnavailable, "the database is busy: try again")
 	case err != nil:

@@ -21,6 +21,10 @@ import (
 // ErrRebuildInProgress means a projection is being rebuilt already (HTTP 409).
 var ErrRebuildInProgress = errors.New("a rebuild is in progress")
 
+// ErrProjectionStopped means a projection has stopped on an error, and cannot
+// be rebuilt until the server starts again (HTTP 503).
+var ErrProjectionStopped = errors.New("the projection has stopped")
+
 // Rebuild starts building the projection called name again, from position 0,
 // beside its live build, and returns at once; GET /projections shows how far it
 // has got, and the switch happens by itself when it has caught up.
@@ -48,7 +52,7 @@ func (r *ProjectionRun) rebuild(ctx context.Context) error {
 		return fmt.Errorf("%w for projection %s: into build %s, at position %d", ErrRebuildInProgress, r.Name, next.color, next.checkpoint)
 	}
 	if _, stopped := r.state(); stopped != nil {
-		return fmt.Errorf("projection %s has stopped (%v): start the server again first", r.Name, stopped)
+		return fmt.Errorf("%w: %s (%v); start the server again first", ErrProjectionStopped, r.Name, stopped)
 	}
 	tx, err := r.db.Write.BeginTx(ctx, nil)
 	if err != nil {

@@ -91,7 +91,9 @@ func catchUpWithBatches(size int) func(context.Context, *sqlitedb.DB, *bank6.Eve
 			return 0, err
 		}
 		start := time.Now()
-		return runUntil(ctx, projector, func(s bank6.ProjectionStatus) bool { return s.Checkpoint == s.Head }, start)
+		defer running(ctx, projector)()
+		err = waitUntil(ctx, projector, caughtUp)
+		return time.Since(start), err
 	}
 }
 
@@ -101,32 +103,39 @@ func rebuildCatchesUp(ctx context.Context, db *sqlitedb.DB, store *bank6.EventSt
 	if err != nil {
 		return 0, err
 	}
-	if _, err := runUntil(ctx, projector, func(s bank6.ProjectionStatus) bool { return s.Checkpoint == s.Head }, time.Now()); err != nil {
+	defer running(ctx, projector)()
+	if err := waitUntil(ctx, projector, caughtUp); err != nil {
 		return 0, err // the live build first, untimed
 	}
 	start := time.Now()
 	if _, err := projector.Rebuild(ctx, bank6.AccountsByOwnerProjection); err != nil {
 		return 0, err
 	}
-	return runUntil(ctx, projector, func(s bank6.ProjectionStatus) bool { return s.Build == "green" && s.Rebuild == nil }, start)
+	err = waitUntil(ctx, projector, func(s bank6.ProjectionStatus) bool { return s.Build == "green" && s.Rebuild == nil })
+	return time.Since(start), err
 }
 
-// runUntil runs projector until its only projection's status is done, and
-// returns the time since start.
-func runUntil(ctx context.Context, projector *bank6.Projector, done func(bank6.ProjectionStatus) bool, start time.Time) (time.Duration, error) {
+func caughtUp(s bank6.ProjectionStatus) bool { return s.Checkpoint == s.Head }
+
+// running runs projector until the returned function is called.
+func running(ctx context.Context, projector *bank6.Projector) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	stopped := make(chan struct{})
 	go func() { projector.Run(ctx); close(stopped) }()
-	defer func() { cancel(); <-stopped }()
+	return func() { cancel(); <-stopped }
+}
+
+// waitUntil waits until the status of projector's only projection is done.
+func waitUntil(ctx context.Context, projector *bank6.Projector, done func(bank6.ProjectionStatus) bool) error {
 	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(time.Millisecond) { // polling, bounded
 		statuses, err := projector.Statuses(ctx)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if s := statuses[0]; done(s) {
-			return time.Since(start), nil
+			return nil
 		} else if s.Status != "running" || time.Now().After(deadline) {
-			return 0, fmt.Errorf("the projection did not get there: %+v", s)
+			return fmt.Errorf("the projection did not get there: %+v", s)
 		}
 	}
 }

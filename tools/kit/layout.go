@@ -110,11 +110,21 @@ func stageByArg(arg string) (stage, error) {
 	return stage{}, fmt.Errorf("no stage %q; stages are 1..%d", arg, len(all))
 }
 
-// selectStages returns all stages, or just the one named by args[0].
+// selectStages returns the stages named by args ("3", or "1 2 3"), or all of them.
 func selectStages(args []string) ([]stage, error) {
-	if len(args) > 0 && args[0] != "" {
-		s, err := stageByArg(args[0])
-		return []stage{s}, err
+	var list []stage
+	for _, arg := range args {
+		if arg == "" {
+			continue
+		}
+		s, err := stageByArg(arg)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, s)
+	}
+	if len(list) > 0 {
+		return list, nil
 	}
 	return stages()
 }

@@ -28,7 +28,7 @@ var commands = map[string]command{
 	"doctor":  {"doctor                  check this machine for the workshop", runDoctor},
 	"demo":    {"demo [-addr A]          run the latest stage's solution with a seeded story", runDemo},
 	"embed":   {"embed [-check]          refresh (or check) code embedded in slides/", runEmbed},
-	"mutate":  {"mutate [-v] [-incremental] [N]  mutation testing: the tests must fail on small changes all over the solution (-incremental: trust an unchanged stage's ledger, re-checking a sample)", runMutate},
+	"mutate":  {"mutate [-v] [-incremental] [N...]  mutation testing: the tests must fail on small changes all over the solution (-incremental: trust an unchanged stage's ledger, re-checking a sample)", runMutate},
 	"overlay": {"overlay N FILE          write a go build -overlay file mapping stage N to its solution", runOverlay},
 }
 

@@ -45,7 +45,7 @@ func runMutate(args []string) error {
 		case "-incremental":
 			incremental = true
 		default:
-			return fmt.Errorf("usage: kit mutate [-v] [-incremental] [N]")
+			return fmt.Errorf("usage: kit mutate [-v] [-incremental] [N...]")
 		}
 		args = args[1:]
 	}
