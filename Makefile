@@ -124,8 +124,12 @@ verify: maintainer-only $(KIT) ## task tests fail on starters and pass on soluti
 mutate: maintainer-only $(KIT) ## mutation testing: each stage's tests must kill its mutants; rewrites the ledgers (make mutate N=3 V=1)
 	@$(KIT) mutate $(if $(V),-v) $(N)
 
+# The stages make test holds to their mutation ledgers. Stage 6 is not among them
+# yet: its first full run (make mutate N=6) and its ledger are still to come.
+MUTATE_STAGES ?= 1 2 3 4 5
+
 mutate-incremental: maintainer-only $(KIT) ## as mutate, but an unchanged stage is settled by its ledger and a sample of its kills
-	@$(KIT) mutate -incremental $(if $(V),-v) $(N)
+	@$(KIT) mutate -incremental $(if $(V),-v) $(or $(N),$(MUTATE_STAGES))
 
 embed-check: maintainer-only $(KIT) ## code on the slides is current with solutions/
 	@$(KIT) embed -check
