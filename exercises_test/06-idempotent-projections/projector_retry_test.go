@@ -60,8 +60,9 @@ func Test6_3_ABusyDatabaseIsTriedAgainWithGrowingPauses(t *testing.T) {
 	c.Doing("run a projection that meets a busy database 3 times, then not")
 	runProjector(t, projector)
 	c.NoError(<-waitFor(c, projector.Projection("tally"), opening.Position), "WaitFor(1): the batch is tried again until it passes")
+	c.Equal(0, len(a.consumerDeadLetters(c, "tally")),
+		"events parked (a busy database is no poison: applyOne, task 6.2, returns a transient error instead of parking it)")
 	c.Equal(fmt.Sprintf("%s 1 0", short(bank.StreamID(adaID))), tallies(c, a, "tally"), "the rows (the event applied once)")
-	c.Equal(0, len(a.consumerDeadLetters(c, "tally")), "events parked (a busy database is no poison)")
 	at := calls()
 	c.Equal(4, len(at), "calls of Apply (3 busy, 1 that passed)")
 	for i, least := range []time.Duration{bank.FirstTransientDelay, 2 * bank.FirstTransientDelay, 4 * bank.FirstTransientDelay} {
@@ -101,6 +102,30 @@ func Test6_3_AnyOtherFailureIsNotTriedAgain(t *testing.T) {
 	s := a.statusOf(c, projector, "tally")
 	c.That(err != nil && s.Status == "failed" && strings.Contains(s.Error, "no room for dead letters"), "the projection failed, saying why", fmt.Sprintf("%v; %+v", err, s))
 	c.Equal(int64(1), calls.Load(), "calls of Apply (one: it is not tried again)")
+}
+
+func Test6_3_AFailureThatIsNotTransientEndsTheRetries(t *testing.T) {
+	c := spec.For(t, stage)
+	a := newApp(c, t)
+	busy := busyError(t)
+	p, calls := tally("tally", func(bank.Envelope) error { return nil })
+	var n int
+	p.Apply = func(ctx context.Context, rm bank.ReadModelTx, e bank.Envelope) error {
+		calls.Add(1)
+		if n++; n == 1 {
+			return fmt.Errorf("writing the row: %w", busy)
+		}
+		return errRefused // and it cannot be parked either
+	}
+	projector := a.projector(c, p)
+	refuseParking(c, a.db.Write)
+	a.appendLog(c, ada, opened(ada, "Ada Lovelace", "EUR"))
+	c.Doing("run a projection that meets a busy database once, and then an error that is not transient")
+	runProjector(t, projector)
+	err := <-waitFor(c, projector.Projection("tally"), 1)
+	s := a.statusOf(c, projector, "tally")
+	c.That(err != nil && s.Status == "failed" && strings.Contains(s.Error, "no room for dead letters"), "the projection failed on the second error", fmt.Sprintf("%v; %+v", err, s))
+	c.Equal(int64(2), calls.Load(), "calls of Apply (the retry after the busy one, then no more: trying again cannot help)")
 }
 
 func Test6_3_AProjectionWaitingToRetryStopsWithTheServer(t *testing.T) {

@@ -63,7 +63,7 @@ func waitSwitched(c *spec.Check, a *app, projector *bank.Projector, name, build 
 			return s
 		}
 		if s.Status != "running" || time.Now().After(deadline) {
-			c.Fail(fmt.Sprintf("%s switched to build %s within %s", name, build, spec.Patience), fmt.Sprintf("%+v", s))
+			c.Fail(fmt.Sprintf("%s switched to build %s within %s (its views, read_models and the projector's memory)", name, build, spec.Patience), jsonOf(s))
 		}
 	}
 }
@@ -184,6 +184,7 @@ func Test6_4_TheSwitchWaitsUntilTheRebuildHasCaughtUp(t *testing.T) {
 	c.That(later > 0, "the deposit appended", "an error")
 	waitSwitched(c, a, projector, p.Name, "green")
 	var atSwitch, head int64
+	c.Equal(1, count(c, a.db, "switches"), "switches recorded in read_models (its live column updated once, in the switch's transaction)")
 	c.NoError(a.db.Read.QueryRow(`SELECT checkpoint, head FROM switches`).Scan(&atSwitch, &head), "reading the switch's checkpoint")
 	c.That(atSwitch == head && head >= later, fmt.Sprintf("the green build at the head of the log (%d) when it took over", head),
 		fmt.Sprintf("checkpoint %d, head %d: a switch before the rebuild caught up shows an older read model than the one it replaced", atSwitch, head))

@@ -59,9 +59,20 @@ func Test6_5_ARedriveIsOneTransaction(t *testing.T) {
 	c.That(err != nil, "an error", "no error")
 	c.Equal(1, len(a.consumerDeadLetters(c, "statements")), "dead letters (the message is still parked: nothing of the redrive stayed)")
 	c.Equal(2, count(c, a.db, "processed_messages"), "processed messages")
-	c.Doing("redrive an id that is not the statement service's")
+	c.Doing("redrive an id that is no dead letter")
 	_, err = a.Statements.Redrive(c.Ctx(), 999)
 	c.ErrorIs(err, bank.ErrConsumerDeadLetterNotFound, "ErrConsumerDeadLetterNotFound")
+	execAll(c, a.db.Write, `DROP TRIGGER broken`, `DROP TRIGGER no_parking`)
+	c.Doing("redrive a dead letter of a projection (an event it parked: a rebuild cures those, not a redrive)")
+	a.appendLog(c, bob, opened(bob, "Bob", "EUR"))
+	spec.InsertEvent(c, a.db, bank.StreamID(bobID), 2, "MoneyTeleported", `{}`)
+	a.run(t)
+	c.NoError(<-waitFor(c, a.Projector.Projection(bank.AccountsByOwnerProjection), 2), "WaitFor(2)")
+	projections := a.consumerDeadLetters(c, bank.AccountsByOwnerProjection)
+	c.Equal(1, len(projections), "the projection's dead letters")
+	_, err = a.Statements.Redrive(c.Ctx(), projections[0].ID)
+	c.ErrorIs(err, bank.ErrConsumerDeadLetterNotFound, "ErrConsumerDeadLetterNotFound (the statement service re-drives its own dead letters only)")
+	c.Equal(1, len(a.consumerDeadLetters(c, bank.AccountsByOwnerProjection)), "the projection's dead letters (untouched)")
 }
 
 func Test6_5_ARedriveOverHTTP(t *testing.T) {

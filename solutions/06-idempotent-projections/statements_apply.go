@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-es-workshop/kit/internal/sqlitedb"
 )
@@ -45,7 +46,7 @@ func applyStatement(ctx context.Context, tx *sql.Tx, m IntegrationMessage) error
 		if d.AccountID == "" || d.Amount <= 0 || d.Currency == "" {
 			return fmt.Errorf("%w: %s needs an account_id, a positive amount and a currency", ErrCannotApply, m.Type)
 		}
-		return applyPayment(ctx, tx, m.Type, d)
+		return applyPayment(ctx, tx, m, d)
 	case AccountClosedV1Type:
 		var d AccountClosedV1
 		if err := decodeMessage(m, &d); err != nil {
@@ -65,8 +66,10 @@ func decodeMessage(m IntegrationMessage, d any) error {
 }
 
 // applyPayment adds a deposit to the account's statement, or takes a withdrawal
-// from it, in the account's own currency only.
-func applyPayment(ctx context.Context, tx *sql.Tx, typ string, d MoneyDepositedV1) error {
+// from it, in the account's own currency only, and writes the payment's line:
+// two writes, which the savepoint of consume undoes together.
+func applyPayment(ctx context.Context, tx *sql.Tx, m IntegrationMessage, d MoneyDepositedV1) error {
+	typ := m.Type
 	var currency string
 	err := tx.QueryRowContext(ctx, `SELECT currency FROM statements WHERE account_id = ?`, d.AccountID).Scan(&currency)
 	switch {
@@ -77,11 +80,24 @@ func applyPayment(ctx context.Context, tx *sql.Tx, typ string, d MoneyDepositedV
 	case currency != d.Currency:
 		return fmt.Errorf("%w: %s in %s for account %s, which is in %s", ErrCannotApply, typ, d.Currency, d.AccountID, currency)
 	}
-	update := `UPDATE statements SET balance = balance + ?, deposits = deposits + 1 WHERE account_id = ?`
+	amount, counter := d.Amount, "deposits"
 	if typ == MoneyWithdrawnV1Type {
-		update = `UPDATE statements SET balance = balance - ?, withdrawals = withdrawals + 1 WHERE account_id = ?`
+		amount, counter = -d.Amount, "withdrawals"
 	}
-	return updateStatement(ctx, tx, d.AccountID, update, d.Amount, d.AccountID)
+	var balance int64
+	err = tx.QueryRowContext(ctx, `UPDATE statements SET balance = balance + ?, `+counter+` = `+counter+` + 1
+		WHERE account_id = ? RETURNING balance`, amount, d.AccountID).Scan(&balance)
+	if err != nil {
+		return err
+	}
+	return addLine(ctx, tx, d.AccountID, m, amount, balance)
+}
+
+// addLine adds a payment's line to the account's statement, with the balance after it.
+func addLine(ctx context.Context, tx *sql.Tx, account string, m IntegrationMessage, amount, balance int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO statement_lines (account_id, message_id, amount, balance_after, occurred_at)
+		VALUES (?, ?, ?, ?, ?)`, account, m.ID, amount, balance, m.OccurredAt.UTC().Format(time.RFC3339Nano))
+	return err
 }
 
 // updateStatement runs update on the statement of account, which must exist.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Statement is one account as the statement service knows it from the messages.
@@ -15,7 +16,20 @@ type Statement struct {
 	Deposits    int64  `json:"deposits"`
 	Withdrawals int64  `json:"withdrawals"`
 	Status      string `json:"status"`
+	// Lines are the last payments, oldest first: amount (negative out) and the balance after.
+	Lines []StatementLine `json:"lines"`
 }
+
+// StatementLine is one payment on a statement.
+type StatementLine struct {
+	MessageID    string    `json:"message_id"`
+	Amount       int64     `json:"amount"`
+	BalanceAfter int64     `json:"balance_after"`
+	OccurredAt   time.Time `json:"occurred_at"`
+}
+
+// maxLines bounds the lines a statement shows.
+const maxLines = 100
 
 // Statement reads the statement of an account.
 func (s *Statements) Statement(ctx context.Context, accountID string) (Statement, error) {
@@ -28,7 +42,33 @@ func (s *Statements) Statement(ctx context.Context, accountID string) (Statement
 	if err != nil {
 		return Statement{}, fmt.Errorf("read statement: %w", err)
 	}
+	if st.Lines, err = s.lines(ctx, accountID); err != nil {
+		return Statement{}, err
+	}
 	return st, nil
+}
+
+// lines reads the last maxLines lines of an account's statement, oldest first.
+func (s *Statements) lines(ctx context.Context, accountID string) ([]StatementLine, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT message_id, amount, balance_after, occurred_at FROM
+		(SELECT rowid, * FROM statement_lines WHERE account_id = ? ORDER BY rowid DESC LIMIT ?) ORDER BY rowid`, accountID, maxLines)
+	if err != nil {
+		return nil, fmt.Errorf("read statement lines: %w", err)
+	}
+	defer rows.Close()
+	out := []StatementLine{}
+	for rows.Next() {
+		var l StatementLine
+		var at string
+		if err := rows.Scan(&l.MessageID, &l.Amount, &l.BalanceAfter, &at); err != nil {
+			return nil, fmt.Errorf("read statement lines: %w", err)
+		}
+		if l.OccurredAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, fmt.Errorf("read statement lines: occurred_at: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
 }
 
 // Processed is how many messages the service has processed (applied or parked).
