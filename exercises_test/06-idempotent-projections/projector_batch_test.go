@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
 	bank "github.com/go-es-workshop/kit/stages/06-idempotent-projections"
 	"github.com/google/uuid"
 )
@@ -174,7 +175,7 @@ func Test6_2_ABusyDatabaseIsNoPoison(t *testing.T) {
 	log := storyLog(c, a)
 	c.Doing("apply an event when the projection meets a busy database")
 	err := projector.Projection("tally").Handle(c.Ctx(), log[0])
-	c.That(isBusy(err), "the busy error, returned (the batch is to be tried again, not parked)", fmt.Sprintf("%v", err))
+	c.That(sqlitedb.IsBusy(err), "the busy error, returned (the batch is to be tried again, not parked)", fmt.Sprintf("%v", err))
 	c.Equal(0, len(a.consumerDeadLetters(c, "tally")), "events parked")
 	c.Equal("", tallies(c, a, "tally"), "the rows")
 	c.Equal(int64(0), a.statusOf(c, projector, "tally").Checkpoint, "the checkpoint")

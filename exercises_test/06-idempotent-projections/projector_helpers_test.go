@@ -150,9 +150,6 @@ func readModels(c *spec.Check, a *app) string {
 	return strings.Join(out, "\n")
 }
 
-// isBusy reports whether err is, or wraps, a SQLITE_BUSY error.
-func isBusy(err error) bool { return err != nil && sqlitedb.IsBusy(err) }
-
 var errRefused = errors.New("refused by the test")
 
 // appendMore appends events to an account's stream after whatever it holds.

@@ -69,7 +69,7 @@ func (r *ProjectionRun) applyBatch(ctx context.Context, b build, events []Logged
 func (r *ProjectionRun) applyOne(ctx context.Context, tx *sql.Tx, rm ReadModelTx, color string, e LoggedEvent) error {
 	//exercise:begin 6.2 Apply e under a savepoint: release it when Apply succeeds; undo it and park e when e does not decode or Apply fails with a permanent error; return a transient error as it is.
 	// SAVEPOINT name and RELEASE name are plain SQL statements on tx; undo(ctx,
-	// tx, name) rolls back to a savepoint (statements.go). e.Err is set for a row
+	// tx, name) rolls back to a savepoint (savepoint.go). e.Err is set for a row
 	// that did not decode. isTransient(err) tells a busy database from a poison
 	// event; r.park(ctx, tx, color, e, why) parks e.
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT event`); err != nil {

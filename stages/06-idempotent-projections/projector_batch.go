@@ -49,7 +49,7 @@ func (r *ProjectionRun) applyOne(ctx context.Context, tx *sql.Tx, rm ReadModelTx
 	//   park e when e does not decode or Apply fails with a permanent error; return a
 	//   transient error as it is.
 	// SAVEPOINT name and RELEASE name are plain SQL statements on tx; undo(ctx,
-	// tx, name) rolls back to a savepoint (statements.go). e.Err is set for a row
+	// tx, name) rolls back to a savepoint (savepoint.go). e.Err is set for a row
 	// that did not decode. isTransient(err) tells a busy database from a poison
 	// event; r.park(ctx, tx, color, e, why) parks e.
 	return exercise.Todo("6.2")

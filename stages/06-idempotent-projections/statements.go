@@ -125,7 +125,7 @@ func (s *Statements) consume(ctx context.Context, tx *sql.Tx, m IntegrationMessa
 	//   nothing and say Duplicate. Otherwise apply m (applyStatement) under a savepoint;
 	//   if that fails, undo it to the savepoint and park m (s.park): Parked; else
 	//   Applied.
-	// recordOnce and undo are below. SAVEPOINT name and RELEASE name are plain
+	// recordOnce is below, undo in savepoint.go. SAVEPOINT name and RELEASE name are plain
 	// SQL statements on tx. (No busy database to tell from poison here: the
 	// transaction holds the write lock from its BEGIN, so SQLite cannot answer
 	// busy inside it. A failure to park is returned, and the relay tries again.)
@@ -143,16 +143,6 @@ func recordOnce(ctx context.Context, tx *sql.Tx, id string) (bool, error) {
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
-}
-
-// undo rolls tx back to the savepoint name, and ends the savepoint: what was
-// written since it is gone, what was written before it stays.
-func undo(ctx context.Context, tx *sql.Tx, name string) error {
-	if _, err := tx.ExecContext(ctx, `ROLLBACK TO `+name); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `RELEASE `+name)
-	return err
 }
 
 // park puts message m, which the service cannot apply, in consumer_dead_letters, as it came.
