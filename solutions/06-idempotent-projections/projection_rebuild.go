@@ -33,47 +33,46 @@ func (p *Projector) Rebuild(ctx context.Context, name string) (ProjectionStatus,
 	if r == nil {
 		return ProjectionStatus{}, fmt.Errorf("%w: %q", ErrUnknownProjection, name)
 	}
-	if err := r.rebuild(ctx); err != nil {
-		return ProjectionStatus{}, err
-	}
 	head, err := p.store.Head(ctx)
 	if err != nil {
 		return ProjectionStatus{}, err
 	}
-	return r.status(head), nil
+	return r.rebuild(ctx, head)
 }
 
-// rebuild starts a rebuild, unless one is in progress.
-func (r *ProjectionRun) rebuild(ctx context.Context) error {
+// rebuild starts a rebuild, unless one is in progress, and returns the
+// projection's status as the rebuild starts (with the log at head).
+func (r *ProjectionRun) rebuild(ctx context.Context, head int64) (ProjectionStatus, error) {
 	r.rebuilding.Lock() // two requests at once start one rebuild
 	defer r.rebuilding.Unlock()
 	live, next := r.builds()
 	if next != nil {
-		return fmt.Errorf("%w for projection %s: into build %s, at position %d", ErrRebuildInProgress, r.Name, next.color, next.checkpoint)
+		return ProjectionStatus{}, fmt.Errorf("%w for projection %s: into build %s, at position %d", ErrRebuildInProgress, r.Name, next.color, next.checkpoint)
 	}
 	if _, stopped := r.state(); stopped != nil {
-		return fmt.Errorf("%w: %s (%v); start the server again first", ErrProjectionStopped, r.Name, stopped)
+		return ProjectionStatus{}, fmt.Errorf("%w: %s (%v); start the server again first", ErrProjectionStopped, r.Name, stopped)
 	}
 	tx, err := r.db.Write.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return ProjectionStatus{}, err
 	}
 	defer tx.Rollback()
 	next, err = r.startRebuild(ctx, tx, live)
 	if err != nil {
-		return err
+		return ProjectionStatus{}, err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("start the rebuild of %s: %w", r.Name, err)
+		return ProjectionStatus{}, fmt.Errorf("start the rebuild of %s: %w", r.Name, err)
 	}
 	r.mu.Lock()
 	r.next = next
+	started := r.statusLocked(head) // taken with next: a short rebuild may be over before the caller reads it
 	r.mu.Unlock()
 	select {
 	case r.wake <- struct{}{}:
 	default: // woken already
 	}
-	return nil
+	return started, nil
 }
 
 // startRebuild empties the build that is not live, with its dead letters, and

@@ -45,6 +45,11 @@ type RebuildStatus struct {
 func (r *ProjectionRun) status(head int64) ProjectionStatus {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.statusLocked(head)
+}
+
+// statusLocked is status for a caller that holds r.mu.
+func (r *ProjectionRun) statusLocked(head int64) ProjectionStatus {
 	s := ProjectionStatus{Name: r.Name, Version: r.live.version, Build: r.live.color, Checkpoint: r.live.checkpoint,
 		Head: head, Lag: max(head-r.live.checkpoint, 0), Status: "running"}
 	if r.next != nil {
