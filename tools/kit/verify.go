@@ -304,7 +304,7 @@ func checkTasksCut(tasks []task, cut []string, fail func(string, ...any)) {
 	}
 }
 
-var guardName = regexp.MustCompile(`^TestGuard_`)
+var guardName = regexp.MustCompile(`^(Test|Fuzz)Guard_`) // a fuzz target runs its seeds as a guard
 
 // checkTestOutcomes applies the task/guard rules and counts task tests per task.
 func checkTestOutcomes(tasks []task, starter, solution testRun, race bool, fail func(string, ...any)) map[string]int {
