@@ -75,6 +75,11 @@ func Test7_2_AnUpcasterChangesNothingItIsGiven(t *testing.T) {
 
 func Test7_2_AnUpcasterRefusesWhatItCannotTurn(t *testing.T) {
 	c := spec.For(t, stage)
+	c.Doing("AccountOpenedV1ToV2 and AccountOpenedV2ToV3 on the fixtures of v1 and v2")
+	_, err := bank.AccountOpenedV1ToV2(fixtureData(c, "AccountOpened", 1))
+	c.NoError(err, "AccountOpenedV1ToV2 on a v1 payload")
+	_, err = bank.AccountOpenedV2ToV3(fixtureData(c, "AccountOpened", 2))
+	c.NoError(err, "AccountOpenedV2ToV3 on a v2 payload")
 	for _, bad := range []struct {
 		step bank.Upcaster
 		name string

@@ -77,6 +77,10 @@ func Test7_1_AStepThatRefusesStopsTheChain(t *testing.T) {
 
 func Test7_1_APayloadThatIsNotOneJSONObjectIsRefused(t *testing.T) {
 	c := spec.For(t, stage)
+	var ran int
+	c.Doing("Upcast a JSON object stored at v3")
+	_, err := recordingChain(&ran).Upcast(3, []byte(`{"at":3,"trail":""}`))
+	c.NoError(err, "Upcast (one JSON object: the shape of every payload)")
 	for _, data := range []string{`[1,2]`, `null`, `"owner"`, `42`, `{"at":1`, `{"at":1} {"at":2}`, ``} {
 		var calls int
 		c.Doing("Upcast %q stored at v1", data)
