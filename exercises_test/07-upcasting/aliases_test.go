@@ -64,6 +64,9 @@ func Test7_3_RowsOfTheFirstReleaseReadUnderTheirNewNames(t *testing.T) {
 	var version int
 	c.NoError(db.Read.QueryRow(`SELECT event_type, schema_version FROM events WHERE stream_id = ? AND version = 5`, bank.StreamID(adaID)).Scan(&typ, &version), "reading the new row")
 	c.Equal("MoneyDeposited v1", fmt.Sprintf("%s v%d", typ, version), "the new row's name and version (an alias is for reading only)")
+	c.Doing("Decode an AccountCredited row with a negative amount")
+	_, err := bank.NewRegistry().Decode("AccountCredited", 1, []byte(`{"amount":-5}`))
+	c.That(err != nil && strings.Contains(err.Error(), "MoneyDeposited"), "an error naming MoneyDeposited, the type the old name is read as (lookup returns that type's registration, as it is)", fmt.Sprint(err))
 }
 
 func Test7_3_EveryFixtureReadsAsItsCurrentShape(t *testing.T) {

@@ -9,12 +9,23 @@ import (
 	"time"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
+	"github.com/go-es-workshop/kit/internal/exercise"
 	"github.com/go-es-workshop/kit/internal/sqlitedb"
 	bank "github.com/go-es-workshop/kit/stages/07-upcasting"
 )
 
 // Task 7.4: copy-and-replace writes the same log, every event at its current
 // name and version, into a new store, and leaves the old one as it was.
+
+// copyAndReplace is bank.CopyAndReplace; an unfinished task's stub error stops
+// the test with the usual "not done yet" message, whatever the test expected.
+func copyAndReplace(c *spec.Check, from, to *sqlitedb.DB) (bank.CopyReport, error) {
+	report, err := bank.CopyAndReplace(c.Ctx(), from, to)
+	if _, todo := exercise.IsTodo(err); todo {
+		c.NoError(err, "CopyAndReplace")
+	}
+	return report, err
+}
 
 // eventRow is a row of the events table, every column as stored.
 type eventRow struct {
@@ -61,7 +72,7 @@ func Test7_4_TheCopyIsTheSameLogAtTheCurrentVersions(t *testing.T) {
 	from, _ := copyStory(c, t)
 	to := fileDB(t, "copy.db")
 	c.Doing("CopyAndReplace into a new file")
-	report, err := bank.CopyAndReplace(c.Ctx(), from, to)
+	report, err := copyAndReplace(c, from, to)
 	c.NoError(err, "CopyAndReplace")
 	source, copied := eventRows(c, from), eventRows(c, to)
 	c.That(report.Copied == int64(len(source)) && report.Upcast == 4 && report.Head == source[len(source)-1].Position,
@@ -85,7 +96,7 @@ func Test7_4_TheServerRunsOnTheCopyAsOnTheOriginal(t *testing.T) {
 	c := spec.For(t, stage)
 	from, keyed := copyStory(c, t)
 	to := fileDB(t, "copy.db")
-	_, err := bank.CopyAndReplace(c.Ctx(), from, to)
+	_, err := copyAndReplace(c, from, to)
 	c.NoError(err, "CopyAndReplace")
 	original, stopOriginal := spec.StartAPIOn(t, from, bank.NewServer)
 	defer stopOriginal()
@@ -107,7 +118,7 @@ func Test7_4_TheOriginalIsLeftAsItWas(t *testing.T) {
 	c := spec.For(t, stage)
 	from, _ := copyStory(c, t)
 	before := fingerprint(c, from)
-	_, err := bank.CopyAndReplace(c.Ctx(), from, fileDB(t, "copy.db"))
+	_, err := copyAndReplace(c, from, fileDB(t, "copy.db"))
 	c.NoError(err, "CopyAndReplace")
 	c.Equal(before, fingerprint(c, from), "the original's events table after the copy")
 }
@@ -126,7 +137,7 @@ func Test7_4_ACopyGoesOnWhereItStopped(t *testing.T) {
 	insertRows(c, from, rows...)
 	to := fileDB(t, "copy.db")
 	c.Doing("CopyAndReplace %d rows, the one at position %d undecodable", len(rows), poison)
-	report, err := bank.CopyAndReplace(c.Ctx(), from, to)
+	report, err := copyAndReplace(c, from, to)
 	c.That(err != nil && strings.Contains(err.Error(), fmt.Sprintf("position %d", poison)), fmt.Sprintf("an error naming position %d: a row that does not decode stops the copy, it is not skipped", poison), fmt.Sprintf("%v, report %s", err, jsonText(report)))
 	copied := eventRows(c, to)
 	c.That(len(copied) == bank.CopyBatch && copied[len(copied)-1].Position == int64(bank.CopyBatch),
@@ -135,7 +146,7 @@ func Test7_4_ACopyGoesOnWhereItStopped(t *testing.T) {
 	c.Doing("repair the row (test setup: a real fix is an upcaster), copy again")
 	_, err = from.Write.Exec(`UPDATE events SET data = replace(data, 'not a uuid', '0190c6a8-0000-7000-8000-999999999999') WHERE global_position = ?`, poison)
 	c.NoError(err, "repairing the row (test setup)")
-	report, err = bank.CopyAndReplace(c.Ctx(), from, to)
+	report, err = copyAndReplace(c, from, to)
 	c.NoError(err, "CopyAndReplace again")
 	c.That(report.Copied == 50 && report.Head == int64(len(rows)), fmt.Sprintf("50 copied this time, head %d: it went on after the first batch", len(rows)), jsonText(report))
 	c.Equal(len(rows), len(eventRows(c, to)), "events in the copy")
@@ -149,7 +160,7 @@ func Test7_4_ACopyGoesOnlyIntoANewFileOrItsOwnUnfinishedCopy(t *testing.T) {
 	insertRows(c, to, storedRow{bank.StreamID(bobID), 1, "AccountOpened", 3, `{"account_id":"` + bobID + `","holder":{"legal_name":"Bob","type":"person"},"kind":"savings","currency":"EUR","overdraft_limit":0}`})
 	before := fingerprint(c, to)
 	c.Doing("CopyAndReplace into a store that holds another bank's event")
-	_, err := bank.CopyAndReplace(c.Ctx(), from, to)
+	_, err := copyAndReplace(c, from, to)
 	c.That(err != nil, "an error: this is not a copy of the source", "no error")
 	c.Equal(before, fingerprint(c, to), "the target's events after the refusal")
 }
@@ -180,7 +191,7 @@ func Test7_4_NoStoredRowEverChanges(t *testing.T) {
 			c.Fail("the rebuilds done, every projection at the head", r.Describe())
 		}
 	}
-	_, err := bank.CopyAndReplace(c.Ctx(), db, fileDB(t, "copy.db"))
+	_, err := copyAndReplace(c, db, fileDB(t, "copy.db"))
 	c.NoError(err, "CopyAndReplace")
 	c.Equal(before, fingerprint(c, db), "the events table (upcasting happens on read: a stored row is never UPDATEd)")
 }
@@ -201,6 +212,6 @@ func Test7_4_ACopyOfAStoreThatIsStillWrittenToFails(t *testing.T) {
 			INSERT INTO source.events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
 			VALUES (NEW.event_id || '-late', 'account-late', NEW.global_position, 'MoneyDeposited', 1, '{"amount":1}', '{}', NEW.recorded_at);
 		END`)
-	_, err = bank.CopyAndReplace(c.Ctx(), from, to)
+	_, err = copyAndReplace(c, from, to)
 	c.ErrorIs(err, bank.ErrSourceChanged, "an error wrapping ErrSourceChanged: the copy would miss what came in meanwhile")
 }

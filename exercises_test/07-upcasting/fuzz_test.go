@@ -69,11 +69,11 @@ func FuzzGuard_DecodingNeverPanicsNorGuesses(f *testing.F) {
 		}
 		var payload map[string]any
 		if json.Unmarshal(data, &payload) != nil || payload == nil {
-			t.Fatalf("Decode(%q, %d, %q) = %#v: a payload that is no JSON object read as an event", name, version, data, e)
+			t.Fatalf("Decode(%q, %d, %q) = %#v: a payload that is no JSON object read as an event (upcasting.go, task 7.1; registry.go)", name, version, data, e)
 		}
 		for _, key := range sourceKeys(name, version) {
 			if v, ok := payload[key]; !ok || v == nil {
-				t.Fatalf("Decode(%q, %d, %q) = %#v without %q in the payload: a silent zero", name, version, data, e, key)
+				t.Fatalf("Decode(%q, %d, %q) = %#v without %q in the payload: a silent zero (a version read as another: upcasting.go, task 7.1; or event_checks.go)", name, version, data, e, key)
 			}
 		}
 		current, currentVersion, encoded, err := registry.Encode(e)
@@ -105,10 +105,10 @@ func FuzzGuard_UpcastersAreTotalAndPure(f *testing.F) {
 			_ = json.Unmarshal(data, &before)
 			out, err := step(in)
 			if !reflect.DeepEqual(in, before) {
-				t.Fatalf("%s(%s) changed its input to %v", name, data, in)
+				t.Fatalf("%s(%s) changed its input to %v: an upcaster changes nothing it is given (task 7.2, stages/07-upcasting/upcasters_account_opened.go; make hint TASK=7.2)", name, data, in)
 			}
 			if err == nil && out == nil {
-				t.Fatalf("%s(%s) returned neither a payload nor an error", name, data)
+				t.Fatalf("%s(%s) returned neither a payload nor an error (task 7.2, stages/07-upcasting/upcasters_account_opened.go)", name, data)
 			}
 		}
 	})

@@ -86,7 +86,7 @@ func Test7_1_APayloadThatIsNotOneJSONObjectIsRefused(t *testing.T) {
 		c.Doing("Upcast %q stored at v1", data)
 		got, err := recordingChain(&calls).Upcast(1, []byte(data))
 		c.That(err != nil, "an error: an event's payload is one JSON object", "no error: "+string(got))
-		c.Equal(0, calls, "steps run")
+		c.Equal(0, calls, "steps run (none: decodePayload refuses what is not one JSON object, before the first step)")
 	}
 }
 

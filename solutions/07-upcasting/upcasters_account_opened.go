@@ -31,7 +31,7 @@ func AccountOpenedV1ToV2(v1 map[string]any) (map[string]any, error) {
 
 // AccountOpenedV2ToV3 renames the holder's name to legal_name.
 func AccountOpenedV2ToV3(v2 map[string]any) (map[string]any, error) {
-	//exercise:begin 7.2 Return a copy of v2 whose holder has "legal_name" in place of "name"; refuse a v2 without a holder object or a name that is a string. The holder is a map too: copy it, change nothing in v2.
+	//exercise:begin 7.2 Return a copy of v2 whose holder has "legal_name" in place of "name"; refuse a v2 without a holder object, or whose holder has no name that is a string. The holder is a map too: copy it, change nothing in v2.
 	holder, ok := v2["holder"].(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("v2 AccountOpened needs a holder (an object), got %v", v2["holder"])

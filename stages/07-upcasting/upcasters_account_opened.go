@@ -24,7 +24,7 @@ func AccountOpenedV1ToV2(v1 map[string]any) (map[string]any, error) {
 // AccountOpenedV2ToV3 renames the holder's name to legal_name.
 func AccountOpenedV2ToV3(v2 map[string]any) (map[string]any, error) {
 	// TODO(7.2): Return a copy of v2 whose holder has "legal_name" in place of "name";
-	//   refuse a v2 without a holder object or a name that is a string. The holder is a
-	//   map too: copy it, change nothing in v2.
+	//   refuse a v2 without a holder object, or whose holder has no name that is a
+	//   string. The holder is a map too: copy it, change nothing in v2.
 	return nil, exercise.Todo("7.2")
 }

@@ -160,7 +160,7 @@ func verifyStage(s stage, tmp string, race bool) (string, []string, error) {
 	if stretch > 0 {
 		optional = fmt.Sprintf(" (%d stretch: the stage works without it)", stretch)
 	}
-	line := fmt.Sprintf("stage %d %-16s tasks %d%s  tests %d (task %d, guard %d)  known-wrong rejected %d/%d  solution checked with %s\n",
+	line := fmt.Sprintf("stage %d %-25s tasks %d%s  tests %d (task %d, guard %d)  known-wrong rejected %d/%d  solution checked with %s\n",
 		s.Number, s.Slug, len(tasks), optional, len(solution.Tests), sum(tested), len(solution.Tests)-sum(tested), nVariants, nVariantsTotal(s), driver)
 	return line, problems, nil
 }
