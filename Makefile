@@ -27,7 +27,7 @@ RESET_STAGES := $(addprefix reset-stage,$(STAGES))
 DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
-.PHONY: help setup setup-build doctor test check-stages verify mutate mutate-incremental test-tools lint embed-check gen demo webhook-sink status hint bench slides \
+.PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo webhook-sink status hint bench slides \
 	maintainer-only learner-edition \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
@@ -109,7 +109,7 @@ maintainer-only:
 # make test prints how long it took: it must stay well inside CI's 90 minutes.
 TEST_STARTED := $(shell date +%s)
 
-test: maintainer-only check-stages test-tools verify mutate-incremental embed-check lint ## everything: the README's test command
+test: maintainer-only check-stages test-tools verify fuzz mutate-incremental embed-check lint ## everything: the README's test command
 	@echo "make test: all checks passed in $$(( $$(date +%s) - $(TEST_STARTED) )) s"
 
 check-stages: maintainer-only $(KIT) ## stages/ is exactly what the generator writes from solutions/
@@ -120,6 +120,11 @@ test-tools: maintainer-only ## unit tests of the kit's own tools and plumbing
 
 verify: maintainer-only $(KIT) ## task tests fail on starters and pass on solutions; known-wrong variants rejected
 	@$(KIT) verify
+
+FUZZTIME ?= 10s
+
+fuzz: maintainer-only $(KIT) ## fuzz each stage's FuzzGuard_ targets against its solution for FUZZTIME (10s) each
+	@$(KIT) fuzz -time $(FUZZTIME) $(N)
 
 mutate: maintainer-only $(KIT) ## mutation testing: each stage's tests must kill its mutants; rewrites the ledgers (make mutate N=3 V=1)
 	@$(KIT) mutate $(if $(V),-v) $(N)

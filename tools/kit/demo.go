@@ -79,6 +79,13 @@ func runDemo(args []string) error {
 		_ = cmd.Process.Kill()
 		return err
 	}
+	if latest.Number >= 7 {
+		if err := seedLegacyRows(db); err != nil {
+			_ = cmd.Process.Signal(os.Interrupt)
+			<-stopped
+			return err
+		}
+	}
 	s := &story{base: base, stage: latest.Number, sink: sink}
 	if err := s.tell(); err != nil {
 		_ = cmd.Process.Signal(os.Interrupt)
@@ -399,6 +406,14 @@ func (s *story) guide(latest stage) {
 	}
 	why += s.delivered
 	more := ""
+	if s.stage >= 7 {
+		more += fmt.Sprintf(`  curl -s $BASE/accounts/%[1]s/events
+                                           # Charles's account, as the first release wrote it: AccountOpened v1,
+                                           # AccountCredited, AccountDebited; read as today's events (see stored_as)
+  curl -s $BASE/accounts/%[2]s   # a company's account, opened at AccountOpened v2
+  curl -s $BASE/schemas                    # the rows stored per name and version: when can an upcaster go?
+`, legacyCharles, legacyCompany)
+	}
 	if s.stage >= 6 {
 		more += `  curl -s $BASE/statements/$ADA            # the statement service's balance, from the messages
   M='{"message_id":"demo-1","type":"bank.account.v1.MoneyDeposited","subject":"'$ADA'","occurred_at":"2024-05-01T10:00:00Z","correlation_id":"","data":{"account_id":"'$ADA'","amount":100,"currency":"EUR"}}'

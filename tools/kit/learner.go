@@ -185,7 +185,11 @@ func runStatus(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("stage               tasks")
+	width := len("stage")
+	for _, s := range list {
+		width = max(width, len(s.Slug))
+	}
+	fmt.Printf("%-*s tasks\n", width, "stage")
 	for _, s := range list {
 		run := runs[s.TestPkg()]
 		tasks, err := tally(s, run)
@@ -213,7 +217,7 @@ func runStatus(args []string) error {
 		if run.BuildFail != "" {
 			note = "does not compile: make test-stage" + fmt.Sprint(s.Number)
 		}
-		fmt.Printf("%-19s %s   %s\n", s.Slug, strings.Join(cells, "  "), note)
+		fmt.Printf("%-*s %s   %s\n", width, s.Slug, strings.Join(cells, "  "), note)
 	}
 	fmt.Println("\n✓ done  · to do  ☆ optional stretch task (★ done)   make test-stageN runs one stage; make hint TASK=N.k helps")
 	return nil

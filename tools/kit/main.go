@@ -29,6 +29,7 @@ var commands = map[string]command{
 	"demo":    {"demo [-addr A]          run the latest stage's solution with a seeded story", runDemo},
 	"embed":   {"embed [-check]          refresh (or check) code embedded in slides/", runEmbed},
 	"mutate":  {"mutate [-v] [-incremental] [N...]  mutation testing: the tests must fail on small changes all over the solution (-incremental: trust an unchanged stage's ledger, re-checking a sample)", runMutate},
+	"fuzz":    {"fuzz [-time D] [N...]    fuzz each stage's FuzzGuard_ targets against its solution for D (10s)", runFuzz},
 	"overlay": {"overlay N FILE          write a go build -overlay file mapping stage N to its solution", runOverlay},
 }
 

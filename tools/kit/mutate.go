@@ -385,7 +385,7 @@ func (r mutationRun) report(verbose bool) []string {
 	if r.fromLedger {
 		how = fmt.Sprintf("(ledger: inputs unchanged, %d kills re-checked in %s)", r.sampled, r.took.Round(time.Second))
 	}
-	fmt.Printf("stage %d %-16s mutants %d  killed %d (%.0f%%)  equivalent %d  survived %d  %s\n",
+	fmt.Printf("stage %d %-25s mutants %d  killed %d (%.0f%%)  equivalent %d  survived %d  %s\n",
 		s.Number, s.Slug, len(r.mutants), killed, 100*share, listed, len(survivors), how)
 	for _, m := range survivors {
 		fmt.Printf("    survived #%d  %s:%d  %s  %s  (%s)\n", m.ID, m.File, m.Line, m.Func, m.Change, m.Reason)

@@ -160,7 +160,7 @@ func verifyStage(s stage, tmp string, race bool) (string, []string, error) {
 	if stretch > 0 {
 		optional = fmt.Sprintf(" (%d stretch: the stage works without it)", stretch)
 	}
-	line := fmt.Sprintf("stage %d %-16s tasks %d%s  tests %d (task %d, guard %d)  known-wrong rejected %d/%d  solution checked with %s\n",
+	line := fmt.Sprintf("stage %d %-25s tasks %d%s  tests %d (task %d, guard %d)  known-wrong rejected %d/%d  solution checked with %s\n",
 		s.Number, s.Slug, len(tasks), optional, len(solution.Tests), sum(tested), len(solution.Tests)-sum(tested), nVariants, nVariantsTotal(s), driver)
 	return line, problems, nil
 }
@@ -304,7 +304,7 @@ func checkTasksCut(tasks []task, cut []string, fail func(string, ...any)) {
 	}
 }
 
-var guardName = regexp.MustCompile(`^TestGuard_`)
+var guardName = regexp.MustCompile(`^(Test|Fuzz)Guard_`) // a fuzz target runs its seeds as a guard
 
 // checkTestOutcomes applies the task/guard rules and counts task tests per task.
 func checkTestOutcomes(tasks []task, starter, solution testRun, race bool, fail func(string, ...any)) map[string]int {

@@ -1,0 +1,65 @@
+package upcasting_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+)
+
+// Stretch task 7.5: GET /schemas says which names and versions are stored.
+
+func Test7_5_SchemasCountTheStoredRowsOfEachNameAndVersion(t *testing.T) {
+	c := spec.For(t, stage)
+	api, db := newAPI(t)
+	insertRows(c, db, append(legacyAccount(adaID), companyAccount("0190c6a8-7d3e-7a1b-9c2d-000000000c0e")...)...)
+	spec.InsertEvent(c, db, "account-"+adaID, 5, "MoneyTeleported", `{"amount":5}`)
+	c.OpenAccount(api, "savings", 0)
+	c.Doing("GET /schemas")
+	r := api.Get("/schemas")
+	c.NoStub(r)
+	c.Status(r, http.StatusOK)
+	var got struct {
+		Types []struct {
+			Type          string   `json:"type"`
+			SchemaVersion int      `json:"schema_version"`
+			Aliases       []string `json:"aliases"`
+			Stored        []struct {
+				Type          string `json:"type"`
+				SchemaVersion int    `json:"schema_version"`
+				Events        int64  `json:"events"`
+			} `json:"stored"`
+		} `json:"types"`
+		Unknown []struct {
+			Type          string `json:"type"`
+			SchemaVersion int    `json:"schema_version"`
+			Events        int64  `json:"events"`
+		} `json:"unknown"`
+	}
+	c.NoError(r.Decode(&got), "decoding the answer")
+	var lines []string
+	for _, t := range got.Types {
+		line := fmt.Sprintf("%s v%d, aliases %v, stored:", t.Type, t.SchemaVersion, t.Aliases)
+		for _, s := range t.Stored {
+			line += fmt.Sprintf(" %s v%d ×%d;", s.Type, s.SchemaVersion, s.Events)
+		}
+		lines = append(lines, line)
+	}
+	line := "unknown:"
+	for _, u := range got.Unknown {
+		line += fmt.Sprintf(" %s v%d ×%d;", u.Type, u.SchemaVersion, u.Events)
+	}
+	lines = append(lines, line)
+	want := []string{
+		"AccountClosed v1, aliases [], stored:",
+		"AccountOpened v3, aliases [], stored: AccountOpened v1 ×1; AccountOpened v2 ×1; AccountOpened v3 ×1;",
+		"MoneyDeposited v1, aliases [AccountCredited], stored: AccountCredited v1 ×1; MoneyDeposited v1 ×2;",
+		"MoneyWithdrawn v1, aliases [AccountDebited], stored: AccountDebited v1 ×1;",
+		"OpeningBalanceMigrated v1, aliases [], stored:",
+		"unknown: MoneyTeleported v1 ×1;",
+	}
+	c.Equal(strings.Join(want, "\n"), strings.Join(lines, "\n"),
+		"per type: the version written now, its old names, the rows stored under each name and version (an alias counts for its type); rows of unknown names apart")
+}

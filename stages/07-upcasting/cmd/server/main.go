@@ -1,0 +1,63 @@
+// Command server runs this stage's HTTP API on loopback until SIGINT or SIGTERM.
+// With -webhook URL, the relay POSTs every integration message to URL (2xx
+// acknowledges it); without, a subscriber inside the process takes them.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
+	"github.com/go-es-workshop/kit/internal/web"
+	bank "github.com/go-es-workshop/kit/stages/07-upcasting"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on (loopback by default)")
+	dbPath := flag.String("db", ".data/"+bank.Stage.Slug+".db", "SQLite database file, created if missing")
+	webhook := flag.String("webhook", "", "URL the relay POSTs each integration message to (default: a subscriber inside this process)")
+	flag.Parse()
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	context.AfterFunc(ctx, stop) // after the first signal, a second one stops at once
+	if err := run(ctx, *addr, *dbPath, *webhook, log); err != nil {
+		log.Error("server stopped", "error", err)
+		os.Exit(1)
+	}
+	log.Info("server stopped cleanly")
+}
+
+func run(ctx context.Context, addr, dbPath, webhook string, log *slog.Logger) error {
+	var opts bank.Options
+	publisher := "in-process subscriber"
+	if webhook != "" {
+		publisher = "webhook " + webhook
+		w, err := bank.NewWebhook(webhook)
+		if err != nil {
+			return err
+		}
+		opts.Publisher = w
+	}
+	db, err := sqlitedb.Open(dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s, err := bank.Start(ctx, db, log, opts)
+	if err != nil {
+		return err
+	}
+	defer s.Wait() // the relay gives its lease back before the database closes
+	return web.Serve(ctx, s.Echo, addr, func(a net.Addr) {
+		log.Info(fmt.Sprintf("stage %d (%s) listening on http://%s", bank.Stage.Number, bank.Stage.Slug, a),
+			"db", dbPath, "driver", sqlitedb.Driver(), "publisher", publisher)
+	})
+}
