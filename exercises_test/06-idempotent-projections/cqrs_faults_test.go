@@ -22,7 +22,7 @@ func execAll(c *spec.Check, db interface {
 }
 
 func TestGuard_AServerDoesNotStartOnTablesItCannotUse(t *testing.T) {
-	c := spec.Guard(t, stage, "eventstore.go (NewEventStore), projector.go (NewProjector) and application.go", "a server does not start on tables it cannot use")
+	c := spec.Guard(t, stage, "eventstore.go (NewEventStore), projector.go (NewProjector), statements.go (NewStatements) and application.go", "a server does not start on tables it cannot use")
 	checkpoints := `CREATE TABLE checkpoints (projection TEXT PRIMARY KEY, position INTEGER NOT NULL)`
 	for _, setup := range []struct {
 		name       string
@@ -31,6 +31,9 @@ func TestGuard_AServerDoesNotStartOnTablesItCannotUse(t *testing.T) {
 		{"an index named idempotency_keys", []string{`CREATE TABLE t (a)`, `CREATE INDEX idempotency_keys ON t (a)`}},
 		{"an index named checkpoints", []string{`CREATE TABLE t (a)`, `CREATE INDEX checkpoints ON t (a)`}},
 		{"an index named account_transactions", []string{`CREATE TABLE t (a)`, `CREATE INDEX account_transactions ON t (a)`}},
+		{"an index named statements (the statement service's table)", []string{`CREATE TABLE t (a)`, `CREATE INDEX statements ON t (a)`}},
+		{"an index named statement_lines", []string{`CREATE TABLE t (a)`, `CREATE INDEX statement_lines ON t (a)`}},
+		{"an index named processed_messages", []string{`CREATE TABLE t (a)`, `CREATE INDEX processed_messages ON t (a)`}},
 		{"a checkpoints table that refuses new rows", []string{checkpoints, `CREATE TRIGGER no_new BEFORE INSERT ON checkpoints BEGIN SELECT RAISE(ABORT, 'read-only'); END`}},
 		{"a checkpoint that is not a number", []string{checkpoints, `INSERT INTO checkpoints VALUES ('accounts_by_owner', 'lots')`}},
 		{"a checkpoints table that refuses every insert, even of a row it has", []string{checkpoints,

@@ -99,6 +99,7 @@ func Test6_2_PoisonEventsAreParkedAndTheProjectionGoesOn(t *testing.T) {
 	}
 	c.Equal("2 MoneyTeleported, 4 MoneyDeposited", parkedOf(bank.AccountsByOwnerProjection), "what accounts_by_owner parked (position and type)")
 	c.Equal("2 MoneyTeleported, 4 MoneyDeposited, 5 MoneyDeposited", parkedOf(bank.DailyTotalsProjection), "what daily_totals parked")
+	checkUTC(c, a.db, "consumer_dead_letters", "parked_at")
 	page, err := a.Queries.AccountsByOwner(c.Ctx(), bank.OwnerQuery{Owner: "Bob", Limit: 10})
 	c.NoError(err, "AccountsByOwner")
 	c.That(len(page.Accounts) == 1 && page.Accounts[0].Balance == 70, "Bob's account with 70 (the events after the poison applied)", fmt.Sprintf("%+v", page.Accounts))

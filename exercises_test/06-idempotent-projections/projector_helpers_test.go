@@ -161,4 +161,3 @@ func (a *app) appendMore(c *spec.Check, account uuid.UUID, events ...bank.Event)
 	c.NoError(err, "appending events (test setup)")
 	return stored
 }
-

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
 	"github.com/go-es-workshop/kit/internal/exercise"
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
 	bank "github.com/go-es-workshop/kit/stages/06-idempotent-projections"
+	"github.com/labstack/echo/v4"
 )
 
 func sample() bank.IntegrationMessage {
@@ -102,6 +105,34 @@ func TestGuard_TheInProcessSubscriberKeepsTheLastMessagesAndCountsCopies(t *test
 	m.ID = strings.Repeat("0", 10) + "a" // forgotten: no longer among the last 20
 	c.NoError(sub.Publish(c.Ctx(), m), "Publish")
 	c.Equal(1, sub.Stats().Duplicates, "copies after a message that is no longer kept came again")
+}
+
+func TestGuard_GetOutboxShowsWhatTheInProcessSubscriberTook(t *testing.T) {
+	c := spec.Guard(t, stage, "outbox_status.go (Status)", "GET /outbox shows what the in-process subscriber took, when the relay publishes to it")
+	sub := bank.NewSubscriber()
+	api, _ := spec.StartAPIOn(t, spec.OpenDB(t), func(ctx context.Context, db *sqlitedb.DB, log *slog.Logger) (*echo.Echo, error) {
+		srv, err := bank.Start(ctx, db, log, bank.Options{Publisher: sub, Relay: fastRelay()})
+		if err != nil {
+			return nil, err
+		}
+		return srv.Echo, nil
+	})
+	c.OpenAccount(api, "savings", 0)
+	c.Doing("GET /outbox once the relay has delivered the AccountOpened to the subscriber")
+	waitUntil(c, "the subscriber taking the AccountOpened", func() bool { return sub.Stats().Received == 1 })
+	var body struct {
+		Relay struct {
+			Publisher  string
+			Subscriber *bank.SubscriberStats
+		}
+	}
+	r := api.Get("/outbox")
+	c.Status(r, http.StatusOK)
+	c.NoError(r.Decode(&body), "decoding GET /outbox")
+	got := body.Relay.Subscriber
+	c.That(body.Relay.Publisher == "in-process subscriber" && got != nil && got.Received == 1 && got.Duplicates == 0 &&
+		len(got.Recent) == 1 && got.Recent[0].Type == bank.AccountOpenedV1Type,
+		"the relay's publisher, the in-process subscriber, with 1 message received, no copy, and the AccountOpened among the recent ones", r.Describe())
 }
 
 func jsonOf(v any) string {

@@ -2,8 +2,6 @@ package upcasting_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -16,21 +14,9 @@ import (
 
 // fuzzSeeds is every fixture as stored, for f.Add.
 func fuzzSeeds(f *testing.F) []fixture {
-	files, err := filepath.Glob(filepath.Join("testdata", "events", "*.json"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("fixtures in testdata/events: %v", err)
-	}
-	var out []fixture
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		var fx fixture
-		if err := json.Unmarshal(data, &fx); err != nil {
-			f.Fatalf("%s: %v", file, err)
-		}
-		out = append(out, fx)
+	out, err := readFixtures()
+	if err != nil {
+		f.Fatalf("reading the fixtures in testdata/events: %v", err)
 	}
 	return out
 }

@@ -36,7 +36,7 @@ func parkedRow(c *spec.Check, db *sqlitedb.DB, n int, subject string) int64 {
 }
 
 func TestGuard_GetOutboxAndDeadLettersShowWhatIsThereAndFailLoudly(t *testing.T) {
-	c := spec.Guard(t, stage, "outbox_status.go, dead_letters.go (DeadLetters), relay_lease.go (readLease) and http_outbox.go",
+	c := spec.Guard(t, stage, "outbox_status.go, dead_letters.go (DeadLetters), consumer_dead_letters.go (ConsumerDeadLetters), relay_lease.go (readLease) and http_outbox.go",
 		"GET /outbox and GET /dead-letters show what the tables hold, and a table that cannot be read is a 500, never an empty answer")
 	db := spec.OpenDB(t)
 	ghostLease(c, db)
@@ -45,12 +45,21 @@ func TestGuard_GetOutboxAndDeadLettersShowWhatIsThereAndFailLoudly(t *testing.T)
 	first, second := parkedRow(c, db, 1, adaID), parkedRow(c, db, 2, adaID)
 	execAll(c, db.Write, `INSERT INTO outbox (message_id, subject, type, payload, recorded_at, next_attempt_at, attempts, last_error)
 		VALUES ('m-3', 'bob', 't', '{"message_id":"m-3","type":"t","subject":"bob","data":{}}', '2024-05-01T10:00:00Z', '2024-05-01T11:30:00+01:00', 1, '503')`)
-	c.Doing("GET /dead-letters with two dead letters")
+	execAll(c, db.Write, `INSERT INTO consumer_dead_letters (consumer, build, message_id, type, subject, data, reason, parked_at)
+		VALUES ('statements', '', 'w9', 'bank.account.v1.MoneyDeposited', 'ada', '{}', 'cannot apply', '2024-05-01T09:00:00Z')`)
+	c.Doing("GET /dead-letters with two dead letters and a message the statement service parked")
 	r := s.Get("/dead-letters")
 	c.Status(r, http.StatusOK)
 	c.That(strings.Index(string(r.Body), fmt.Sprintf(`"id":%d`, first)) < strings.Index(string(r.Body), fmt.Sprintf(`"id":%d`, second)) &&
 		strings.Contains(string(r.Body), `"parked_at":"2024-05-01T10:00:00Z"`) && strings.Contains(string(r.Body), `"reason":"refused"`),
 		"both, oldest first, with their reason and time", r.Describe())
+	var parked struct {
+		Consumer []bank.ConsumerDeadLetter `json:"consumer_dead_letters"`
+	}
+	c.NoError(r.Decode(&parked), "decoding GET /dead-letters")
+	c.That(len(parked.Consumer) == 1 && parked.Consumer[0].MessageID == "w9" && parked.Consumer[0].Reason == "cannot apply" &&
+		parked.Consumer[0].ParkedAt.Equal(time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC)),
+		"under consumer_dead_letters, w9 with its reason and time", r.Describe())
 	c.Doing("GET /outbox with two parked messages and one pending, while another relay holds the lease")
 	r = s.Get("/outbox")
 	c.Status(r, http.StatusOK)
@@ -81,6 +90,9 @@ func TestGuard_GetOutboxAndDeadLettersShowWhatIsThereAndFailLoudly(t *testing.T)
 		{"dead_letters gone", `ALTER TABLE dead_letters RENAME TO gone`, `ALTER TABLE gone RENAME TO dead_letters`, "/dead-letters"},
 		{"a dead letter's parked_at not a time", `UPDATE dead_letters SET parked_at = 'soon'`, `UPDATE dead_letters SET parked_at = '2024-05-01T10:00:00Z'`, "/dead-letters"},
 		{"a dead letter's attempts not a number", `UPDATE dead_letters SET attempts = 'lots'`, `UPDATE dead_letters SET attempts = 3`, "/dead-letters"},
+		{"consumer_dead_letters gone", `ALTER TABLE consumer_dead_letters RENAME TO gone`, `ALTER TABLE gone RENAME TO consumer_dead_letters`, "/dead-letters"},
+		{"a consumer dead letter's parked_at not a time", `UPDATE consumer_dead_letters SET parked_at = 'soon'`,
+			`UPDATE consumer_dead_letters SET parked_at = '2024-05-01T09:00:00Z'`, "/dead-letters"},
 		{"relay_lease gone", `ALTER TABLE relay_lease RENAME TO gone`, `ALTER TABLE gone RENAME TO relay_lease`, "/outbox"},
 		{"outbox gone", `ALTER TABLE outbox RENAME TO gone`, `ALTER TABLE gone RENAME TO outbox`, "/outbox"},
 		{"a message's payload not JSON", `UPDATE outbox SET payload = '{' WHERE message_id = 'm-3'`, `UPDATE outbox SET payload = '{}' WHERE message_id = 'm-3'`, "/outbox"},

@@ -3,6 +3,7 @@ package upcasting_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
@@ -95,9 +96,60 @@ func TestGuard_ARedriveOverHTTP(t *testing.T) {
 	c.That(api.Get("/statements/"+account).Int("balance") == 40, "a balance of 40", api.Get("/statements/"+account).Describe())
 	for _, bad := range []struct {
 		path string
+		body any
 		want int
-	}{{path, http.StatusNotFound}, {"/consumer-dead-letters/0/redrive", http.StatusBadRequest}, {"/consumer-dead-letters/x/redrive", http.StatusBadRequest}} {
-		c.Doing("POST %s", bad.path)
-		c.Status(api.Post(bad.path, nil), bad.want)
+	}{
+		{path, nil, http.StatusNotFound},
+		{"/consumer-dead-letters/0/redrive", nil, http.StatusBadRequest},
+		{"/consumer-dead-letters/x/redrive", nil, http.StatusBadRequest},
+		{path, map[string]any{"force": true}, http.StatusBadRequest}, // a redrive takes no body
+	} {
+		c.Doing("POST %s with the body %s", bad.path, jsonOf(bad.body))
+		c.Status(api.Post(bad.path, bad.body), bad.want)
 	}
+}
+
+func TestGuard_ARedriveThatCannotFinishIsA500AndChangesNothing(t *testing.T) {
+	c := spec.Guard(t, stage, "statements_redrive.go", "a redrive that cannot finish is a 500 and changes nothing")
+	api, db := newAPI(t)
+	account := "0190c6a8-0000-7000-8000-00000000beef"
+	c.Status(api.Post("/statements/messages", depositMsg("w2", account, 40, "EUR")), http.StatusOK)
+	c.Status(api.Post("/statements/messages", openedMsg("w1", account, "EUR")), http.StatusOK)
+	var id int64
+	var data string
+	c.NoError(db.Read.QueryRow(`SELECT id, data FROM consumer_dead_letters WHERE message_id = 'w2'`).Scan(&id, &data), "reading w2's dead letter")
+	path := fmt.Sprintf("/consumer-dead-letters/%d/redrive", id)
+	execAll(c, db.Write, `PRAGMA foreign_keys = ON`, `CREATE TABLE parent (id TEXT PRIMARY KEY)`,
+		`CREATE TABLE child (parent TEXT REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)`)
+	for _, trouble := range []struct {
+		name, setup, undo string
+		why               string // what the server's log must say, if anything in particular
+	}{
+		{"the dead letter cannot be deleted", `CREATE TRIGGER kept BEFORE DELETE ON consumer_dead_letters BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+			`DROP TRIGGER kept`, "refused by the test"},
+		{"the parked message is not JSON", `UPDATE consumer_dead_letters SET data = 'five euros'`, "", ""},
+		{"its id cannot leave processed_messages", `CREATE TRIGGER kept BEFORE DELETE ON processed_messages BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+			`DROP TRIGGER kept`, "refused by the test"},
+		{"the commit fails (a deferred foreign key)", `CREATE TRIGGER orphan AFTER DELETE ON consumer_dead_letters BEGIN INSERT INTO child VALUES ('nobody'); END`,
+			`DROP TRIGGER orphan`, ""},
+	} {
+		execAll(c, db.Write, trouble.setup)
+		c.Doing("POST %s when %s", path, trouble.name)
+		logged := len(api.Log())
+		c.Status(api.Post(path, nil), http.StatusInternalServerError)
+		c.That(strings.Contains(api.Log()[logged:], trouble.why), "the server's log saying why: "+trouble.why, api.Log()[logged:])
+		c.Equal(2, count(c, db, "processed_messages"), "processed messages")
+		c.That(count(c, db, "consumer_dead_letters") == 1 && api.Get("/statements/"+account).Int("balance") == 0,
+			"w2 still parked, the balance still 0: nothing of the redrive stayed", api.Get("/dead-letters").Describe())
+		if trouble.undo != "" {
+			execAll(c, db.Write, trouble.undo)
+		} else {
+			_, err := db.Write.Exec(`UPDATE consumer_dead_letters SET data = ?`, data)
+			c.NoError(err, "putting the parked message back (test setup)")
+		}
+	}
+	c.Doing("POST %s once the troubles are over", path)
+	r := api.Post(path, nil)
+	c.Status(r, http.StatusOK)
+	c.That(r.String("outcome") == bank.Applied && api.Get("/statements/"+account).Int("balance") == 40, "w2 applied: a balance of 40", r.Describe())
 }

@@ -93,18 +93,73 @@ func TestGuard_AMessageWhoseProcessingFailedIsProcessedWhenItComesAgain(t *testi
 	c := spec.Guard(t, stage, "statements.go", "a message whose processing failed is processed when it comes again")
 	a := newApp(c, t)
 	a.consume(c, openedMsg("m1", adaID, "EUR"))
-	execAll(c, a.db.Write,
-		`CREATE TRIGGER broken BEFORE UPDATE ON statements BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`,
-		`CREATE TRIGGER no_parking BEFORE INSERT ON consumer_dead_letters BEGIN SELECT RAISE(ABORT, 'no room for dead letters'); END`)
-	c.Doing("consume a deposit that can neither be applied nor parked (the relay would get an error, and send it again)")
-	_, err := a.Statements.Consume(c.Ctx(), depositMsg("m2", adaID, 500, "EUR"))
-	c.That(err != nil, "an error: nothing could be stored", "no error")
-	c.Equal(1, count(c, a.db, "processed_messages"), "processed messages (m2's id is recorded with its change, so not at all: the transaction failed)")
-	execAll(c, a.db.Write, `DROP TRIGGER broken`, `DROP TRIGGER no_parking`)
-	c.Doing("the relay sends the deposit again, once the trouble is over")
-	c.Equal(fmt.Sprint([]string{bank.Applied}), fmt.Sprint(a.consume(c, depositMsg("m2", adaID, 500, "EUR"))),
-		"what became of it (not a duplicate: its first delivery changed nothing)")
-	c.Equal(int64(500), a.statement(c, adaID).Balance, "the balance")
+	execAll(c, a.db.Write, `PRAGMA foreign_keys = ON`, `CREATE TABLE parent (id TEXT PRIMARY KEY)`,
+		`CREATE TABLE child (parent TEXT REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)`)
+	for i, trouble := range []struct {
+		name        string
+		setup, undo []string
+	}{
+		{"can neither be applied nor parked", []string{
+			`CREATE TRIGGER broken BEFORE UPDATE ON statements BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`,
+			`CREATE TRIGGER no_parking BEFORE INSERT ON consumer_dead_letters BEGIN SELECT RAISE(ABORT, 'no room for dead letters'); END`},
+			[]string{`DROP TRIGGER broken`, `DROP TRIGGER no_parking`}},
+		{"cannot be committed (a deferred foreign key fails at COMMIT)", []string{
+			`CREATE TRIGGER orphan AFTER INSERT ON processed_messages BEGIN INSERT INTO child VALUES ('nobody'); END`},
+			[]string{`DROP TRIGGER orphan`}},
+	} {
+		id := fmt.Sprintf("m%d", i+2)
+		execAll(c, a.db.Write, trouble.setup...)
+		c.Doing("consume a deposit of 500 (%s) that %s: the relay would get an error, and send it again", id, trouble.name)
+		_, err := a.Statements.Consume(c.Ctx(), depositMsg(id, adaID, 500, "EUR"))
+		c.That(err != nil, "an error: nothing could be stored", "no error")
+		c.Equal(i+1, count(c, a.db, "processed_messages"), "processed messages ("+id+"'s id is recorded with its change, so not at all: the transaction failed)")
+		c.Equal(int64(500*i), a.statement(c, adaID).Balance, "the balance")
+		execAll(c, a.db.Write, trouble.undo...)
+		c.Doing("the relay sends %s again, once the trouble is over", id)
+		c.Equal(fmt.Sprint([]string{bank.Applied}), fmt.Sprint(a.consume(c, depositMsg(id, adaID, 500, "EUR"))),
+			"what became of it (not a duplicate: its first delivery changed nothing)")
+		c.Equal(int64(500*(i+1)), a.statement(c, adaID).Balance, "the balance")
+	}
+	c.Equal(0, count(c, a.db, "consumer_dead_letters"), "dead letters")
+}
+
+func TestGuard_AMessageThatCannotBeKeptAsItCameIsNotParked(t *testing.T) {
+	c := spec.Guard(t, stage, "statements.go", "a message that cannot be kept as it came is not parked")
+	a := newApp(c, t)
+	a.consume(c, openedMsg("m1", adaID, "EUR"))
+	c.Doing("consume a deposit whose data is not JSON at all (a publisher in this process can hand over any bytes)")
+	_, err := a.Statements.Consume(c.Ctx(), msg("m2", bank.MoneyDepositedV1Type, adaID, `five euros`))
+	c.That(err != nil, "an error: a dead letter keeps its message as it came, to be redriven, and this one cannot be written as JSON", "no error")
+	c.Equal(0, count(c, a.db, "consumer_dead_letters"), "dead letters (none without its message)")
+	c.Equal(1, count(c, a.db, "processed_messages"), "processed messages (m2 was not processed)")
+}
+
+func TestGuard_AMessageTheStatementsCannotTakeIsParkedWithTheDatabasesReason(t *testing.T) {
+	c := spec.Guard(t, stage, "statements.go", "a message the statements cannot take is parked with the databases reason")
+	c.KeptBy("statements_apply.go")
+	a := newApp(c, t)
+	a.consume(c, openedMsg("m1", adaID, "EUR"))
+	for _, trouble := range []struct {
+		name, setup, undo string
+		m                 bank.IntegrationMessage
+		reason            string // a part of the reason
+	}{
+		{"a closing, when the statements refuse every update",
+			`CREATE TRIGGER stuck BEFORE UPDATE ON statements BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`, `DROP TRIGGER stuck`,
+			msg("m2", bank.AccountClosedV1Type, adaID, fmt.Sprintf(`{"account_id":%q}`, adaID)), "refused by the test"},
+		{"a deposit, when the statements table is gone", `ALTER TABLE statements RENAME TO statements_gone`, `ALTER TABLE statements_gone RENAME TO statements`,
+			depositMsg("m3", adaID, 500, "EUR"), "no such table: statements"},
+	} {
+		execAll(c, a.db.Write, trouble.setup)
+		c.Doing("consume %s", trouble.name)
+		c.Equal(fmt.Sprint([]string{bank.Parked}), fmt.Sprint(a.consume(c, trouble.m)), "what became of it")
+		execAll(c, a.db.Write, trouble.undo)
+		parked := a.consumerDeadLetters(c, "statements")
+		c.That(len(parked) > 0 && parked[len(parked)-1].MessageID == trouble.m.ID && strings.Contains(parked[len(parked)-1].Reason, trouble.reason),
+			fmt.Sprintf("a dead letter of %s whose reason is what the database said (%q)", trouble.m.ID, trouble.reason), jsonOf(parked))
+	}
+	st := a.statement(c, adaID)
+	c.That(st.Balance == 0 && st.Status == "open" && len(st.Lines) == 0, "Ada's statement as it was: open, 0, no lines", fmt.Sprintf("%+v", st))
 }
 
 func TestGuard_APoisonMessageIsParkedAndTheServiceGoesOn(t *testing.T) {
@@ -124,6 +179,11 @@ func TestGuard_APoisonMessageIsParkedAndTheServiceGoesOn(t *testing.T) {
 		{"money for an account never opened", depositMsg("p6", bobID, 5, "EUR"), bobID},
 		{"a second opening of the account", openedMsg("p7", adaID, "GBP"), adaID},
 		{"a closing of an account never opened", msg("p8", bank.AccountClosedV1Type, bobID, fmt.Sprintf(`{"account_id":%q}`, bobID)), bobID},
+		{"an opening without a currency", openedMsg("p9", bobID, ""), "currency"},
+		{"an opening without an account_id", msg("p10", bank.AccountOpenedV1Type, bobID, `{"kind":"checking","currency":"EUR"}`), "account_id"},
+		{"an opening whose kind is a number", msg("p11", bank.AccountOpenedV1Type, bobID, fmt.Sprintf(`{"account_id":%q,"kind":7,"currency":"EUR"}`, bobID)), "kind"},
+		{"a closing whose account_id comes twice, the second time as a number",
+			msg("p12", bank.AccountClosedV1Type, adaID, fmt.Sprintf(`{"account_id":%q,"account_id":7}`, adaID)), "account_id"},
 	} {
 		c.Doing("consume %s, then a deposit of 1", poison.why)
 		outcomes := a.consume(c, poison.m, depositMsg("ok-"+poison.m.ID, adaID, 1, "EUR"))
@@ -134,13 +194,33 @@ func TestGuard_APoisonMessageIsParkedAndTheServiceGoesOn(t *testing.T) {
 			last.Position == 0 && time.Since(last.ParkedAt) < time.Minute,
 			fmt.Sprintf("a dead letter of %s (%s), its reason mentioning %q, parked now", poison.m.ID, poison.m.Type, poison.reason), jsonOf(last))
 	}
+	c.Doing("read Ada's statement, the dead letters and the server's log after the twelve poison messages")
 	st := a.statement(c, adaID)
-	c.That(st.Balance == 8 && st.Deposits == 8 && st.Withdrawals == 0 && st.Currency == "EUR",
-		"8 deposits of 1, in EUR: nothing of the poison applied, not even in part", fmt.Sprintf("%+v", st))
-	c.Equal(8, len(a.consumerDeadLetters(c, "statements")), "dead letters")
+	c.That(st.Balance == 12 && st.Deposits == 12 && st.Withdrawals == 0 && st.Currency == "EUR" && st.Status == "open",
+		"12 deposits of 1, in EUR, open: nothing of the poison applied, not even in part", fmt.Sprintf("%+v", st))
+	c.Equal(12, len(a.consumerDeadLetters(c, "statements")), "dead letters")
+	_, err := a.Statements.Statement(c.Ctx(), bobID)
+	c.ErrorIs(err, bank.ErrStatementNotFound, "no statement for Bob: none of his openings was one")
+	checkUTC(c, a.db, "consumer_dead_letters", "parked_at")
+	c.Equal("p1 p2 p3 p4 p5 p6 p7 p8 p9 p10 p11 p12", strings.Join(parkedInLog(a.serverLog.String()), " "),
+		"a warning in the server's log for each parked message, and for no other")
 	c.Doing("consume a copy of a parked message")
 	c.Equal(fmt.Sprint([]string{bank.Duplicate}), fmt.Sprint(a.consume(c, depositMsg("p5", adaID, 5, "JPY"))), "what became of it (its id is recorded: one dead letter is enough)")
-	c.Equal(8, len(a.consumerDeadLetters(c, "statements")), "dead letters")
+	c.Equal(12, len(a.consumerDeadLetters(c, "statements")), "dead letters")
+}
+
+// parkedInLog lists the message ids of the server log's "message parked" warnings, in order.
+func parkedInLog(log string) []string {
+	var ids []string
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, "message parked") {
+			continue
+		}
+		_, id, _ := strings.Cut(line, "message_id=")
+		id, _, _ = strings.Cut(id, " ")
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 func TestGuard_AMessageHalfAppliedLeavesNothingBehind(t *testing.T) {
@@ -190,7 +270,13 @@ func TestGuard_TheWebhookTakesEachMessageOnce(t *testing.T) {
 		"GET /dead-letters listing w3 under consumer_dead_letters, with its reason", r.Describe())
 	c.Doing("GET /statements of an account the service was never told of")
 	c.Status(api.Get("/statements/0190c6a8-0000-7000-8000-000000000404"), http.StatusNotFound)
-	_ = db
+	c.Doing("POST /statements/messages a deposit when processed_messages refuses every row: nothing can be stored")
+	execAll(c, db.Write, `CREATE TRIGGER refused BEFORE INSERT ON processed_messages BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`)
+	r = send(depositMsg("w4", account, 100, "EUR"))
+	c.Status(r, http.StatusInternalServerError)
+	c.Equal("application/problem+json", r.Header.Get("Content-Type"), "the Content-Type")
+	execAll(c, db.Write, `DROP TRIGGER refused`)
+	c.That(api.Get("/statements/"+account).Int("balance") == 900, "GET /statements: still 900 (the sender is to send w4 again)", api.Get("/statements/"+account).Describe())
 }
 
 func TestGuard_WhatIsNotAMessageIsRefusedAndWritesNothing(t *testing.T) {
@@ -209,6 +295,7 @@ func TestGuard_WhatIsNotAMessageIsRefusedAndWritesNothing(t *testing.T) {
 		{"a message_id of 201 bytes", `{"message_id":"` + long + `","type":"bank.account.v1.MoneyDeposited","data":{}}`},
 		{"a type of 201 bytes", `{"message_id":"b1","type":"` + long + `","data":{}}`},
 		{"a message_id that is a number", `{"message_id":7,"type":"bank.account.v1.MoneyDeposited","data":{}}`},
+		{"a second JSON object after the message", `{"message_id":"b1","type":"bank.account.v1.MoneyDeposited","data":{}} {}`},
 	} {
 		c.Doing("POST /statements/messages with %s", bad.why)
 		r := api.Post("/statements/messages", bad.body)
@@ -218,6 +305,12 @@ func TestGuard_WhatIsNotAMessageIsRefusedAndWritesNothing(t *testing.T) {
 	}
 	c.Equal(1, count(c, db, "processed_messages"), "processed messages (a refusal records nothing)")
 	c.Equal(0, count(c, db, "consumer_dead_letters"), "dead letters (what is not a message is not parked either)")
+	c.Doing("POST /statements/messages with a message whose id, subject and correlation_id are 200 bytes each, the most allowed")
+	m := openedMsg(strings.Repeat("i", 200), "0190c6a8-0000-7000-8000-00000000cafe", "EUR")
+	m.Subject, m.CorrelationID = strings.Repeat("s", 200), strings.Repeat("c", 200)
+	r := api.Post("/statements/messages", m)
+	c.Status(r, http.StatusOK)
+	c.Equal(bank.Applied, r.String("outcome"), "what became of it")
 }
 
 func TestGuard_TheServiceReadsTheContractTolerantly(t *testing.T) {

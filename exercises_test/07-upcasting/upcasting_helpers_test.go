@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -34,20 +36,32 @@ type fixture struct {
 	} `json:"reads_as"`
 }
 
-// fixtures reads every file of testdata/events.
-func fixtures(c *spec.Check) []fixture {
+// readFixtures reads every file of testdata/events.
+func readFixtures() ([]fixture, error) {
 	files, err := filepath.Glob(filepath.Join("testdata", "events", "*.json"))
-	c.NoError(err, "listing testdata/events")
-	c.That(len(files) > 0, "fixtures in testdata/events", "none")
+	if err == nil && len(files) == 0 {
+		err = errors.New("no fixtures in testdata/events")
+	}
 	var out []fixture
 	for _, file := range files {
 		data, err := os.ReadFile(file)
-		c.NoError(err, "reading "+file)
+		if err != nil {
+			return nil, err
+		}
 		var f fixture
-		c.NoError(json.Unmarshal(data, &f), "decoding "+file)
+		if err := json.Unmarshal(data, &f); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
 		f.File = file
 		out = append(out, f)
 	}
+	return out, err
+}
+
+// fixtures is readFixtures for a test.
+func fixtures(c *spec.Check) []fixture {
+	out, err := readFixtures()
+	c.NoError(err, "reading the fixtures in testdata/events")
 	return out
 }
 

@@ -1,0 +1,58 @@
+package upcasting_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/go-es-workshop/kit/exercises_test/spec"
+	bank "github.com/go-es-workshop/kit/stages/07-upcasting"
+)
+
+// parkedByBuilds lists what a projection's builds parked, live or not: "build position" each.
+func parkedByBuilds(c *spec.Check, a *app, name string) string {
+	var list string
+	c.NoError(a.db.Read.QueryRow(`SELECT COALESCE(group_concat(build || ' ' || position, ', '), '') FROM
+		(SELECT build, position FROM consumer_dead_letters WHERE consumer = ? ORDER BY id)`, name).Scan(&list), "reading consumer_dead_letters")
+	return list
+}
+
+func TestGuard_AnOldVersionServesAsItIsUntilTheNewOneTakesOver(t *testing.T) {
+	c := spec.Guard(t, stage, "projection_rebuild.go", "an old version serves as it is until the new one takes over")
+	a := newApp(c, t)
+	storyLog(c, a)
+	spec.InsertEvent(c, a.db, bank.StreamID(bobID), 3, "MoneyTeleported", `{}`) // poison, at position 6
+	first := a.projector(c, tallyOf(1))
+	stop := runProjector(t, first)
+	c.NoError(<-waitFor(c, first.Projection("tally"), 6), "WaitFor(6) on version 1")
+	stop()
+	later := a.appendMore(c, ada, bank.MoneyDeposited{Amount: 7})[0]
+	c.Doing("start version 2 (a new column), and look while its rebuild is half way")
+	v2, g := gated(tallyOf(2, "largest"), 2)
+	second := a.projector(c, v2)
+	runProjector(t, second)
+	g.wait(c)
+	s := a.statusOf(c, second, "tally")
+	c.That(s.Version == 1 && s.Checkpoint == 6 && s.Rebuild != nil && s.Rebuild.Version == 2,
+		fmt.Sprintf("version 1 live at checkpoint 6, not at %d: the new code applies nothing to the old version's build (the shape it writes is not that build's)", later.Position), jsonOf(s))
+	c.Equal("blue 6", parkedByBuilds(c, a, "tally"), "what the tally's builds parked (build and position: the poison event, parked by version 1's blue build; "+
+		"a rebuild starts without the green build's dead letters, and leaves the live build's alone)")
+	c.Doing("WaitFor(%d), the deposit the old version's build never gets, while the rebuild is half way", later.Position)
+	done := waitFor(c, second.Projection("tally"), later.Position)
+	select {
+	case err := <-done:
+		c.Fail("WaitFor still waiting: the live build (version 1) is at 6", fmt.Sprintf("it returned: %v", err))
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(g.open)
+	select {
+	case err := <-done:
+		c.NoError(err, fmt.Sprintf("WaitFor(%d) (answered at the switch: version 2's build has the deposit)", later.Position))
+	case <-time.After(spec.Patience):
+		c.Fail("WaitFor returning at the switch", "still waiting after "+spec.Patience.String())
+	}
+	s = waitSwitched(c, a, second, "tally", "green")
+	c.That(s.Version == 2 && s.Checkpoint == later.Position, fmt.Sprintf("version 2 live at checkpoint %d", later.Position), jsonOf(s))
+	parked := a.consumerDeadLetters(c, "tally")
+	c.That(len(parked) == 1 && parked[0].Build == "green" && parked[0].Position == 6, "one dead letter listed: the poison, parked again by the green build", jsonOf(parked))
+}
