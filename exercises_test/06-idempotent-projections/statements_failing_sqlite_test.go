@@ -58,7 +58,7 @@ func (f *failingConn) Close() error { return nil } // the connection belongs to 
 type heldConnector struct{ conn driver.Conn }
 
 func (h heldConnector) Connect(context.Context) (driver.Conn, error) { return h.conn, nil }
-func (h heldConnector) Driver() driver.Driver                         { return nil }
+func (h heldConnector) Driver() driver.Driver                        { return nil }
 
 // failingSQLite is db with its write connection wrapped: once the test sets the
 // connection's failing prefix, those statements fail as SQLite fails on an I/O
