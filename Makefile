@@ -131,9 +131,10 @@ mutate: maintainer-only $(KIT) ## mutation testing: each stage's tests must kill
 
 # The stages make test holds to their mutation ledgers. Stages 6 and 7 are not
 # among them yet: a stage joins once a full run (make mutate N=6) leaves no
-# survivor and writes its ledger. Stage 6's first run left 104; tests now kill
-# all but two (Statements.consume, errors only a failing SQLite can give: a test
-# driver that fails them is still to come). Stage 7 has had no run yet.
+# survivor and writes its ledger. Stage 6's first run left 104: tests now kill
+# them (a wrapped driver fails the errors only a failing SQLite can give), or
+# mutants-equivalent.txt proves them equivalent; its second full run is still to
+# come. Stage 7 has had no run yet.
 MUTATE_STAGES ?= 1 2 3 4 5
 
 mutate-incremental: maintainer-only $(KIT) ## as mutate, but an unchanged stage is settled by its ledger and a sample of its kills
