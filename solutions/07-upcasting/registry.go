@@ -80,15 +80,14 @@ func (r *Registry) NameOf(e Event) (name string, schemaVersion int, err error) {
 // Encode returns the registered name, schema version and JSON of an event.
 func (r *Registry) Encode(e Event) (name string, schemaVersion int, data []byte, err error) {
 	//exercise:begin 2.2 Look the event's Go type up in r.byType and return its registered name, schema version and JSON.
-	reg, ok := r.byType[reflect.TypeOf(e)]
-	if !ok {
-		return "", 0, nil, fmt.Errorf("%w: %T is not registered", ErrUnknownEventType, e)
+	if name, schemaVersion, err = r.NameOf(e); err != nil {
+		return "", 0, nil, err
 	}
 	data, err = json.Marshal(e)
 	if err != nil {
-		return "", 0, nil, fmt.Errorf("encode %s: %w", reg.name, err)
+		return "", 0, nil, fmt.Errorf("encode %s: %w", name, err)
 	}
-	return reg.name, reg.version(), data, nil
+	return name, schemaVersion, data, nil
 	//exercise:stub return "", 0, nil, exercise.Todo("2.2")
 	//exercise:end
 }

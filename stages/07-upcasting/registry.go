@@ -81,15 +81,14 @@ func (r *Registry) NameOf(e Event) (name string, schemaVersion int, err error) {
 
 // Encode returns the registered name, schema version and JSON of an event.
 func (r *Registry) Encode(e Event) (name string, schemaVersion int, data []byte, err error) {
-	reg, ok := r.byType[reflect.TypeOf(e)]
-	if !ok {
-		return "", 0, nil, fmt.Errorf("%w: %T is not registered", ErrUnknownEventType, e)
+	if name, schemaVersion, err = r.NameOf(e); err != nil {
+		return "", 0, nil, err
 	}
 	data, err = json.Marshal(e)
 	if err != nil {
-		return "", 0, nil, fmt.Errorf("encode %s: %w", reg.name, err)
+		return "", 0, nil, fmt.Errorf("encode %s: %w", name, err)
 	}
-	return reg.name, reg.version(), data, nil
+	return name, schemaVersion, data, nil
 }
 
 // Decode turns a stored row (its name, schema version and JSON) back into an
