@@ -50,13 +50,14 @@ func TestGuard_GetOutboxAndDeadLettersShowWhatIsThereAndFailLoudly(t *testing.T)
 	c.Doing("GET /dead-letters with two dead letters and a message the statement service parked")
 	r := s.Get("/dead-letters")
 	c.Status(r, http.StatusOK)
-	c.That(strings.Index(string(r.Body), fmt.Sprintf(`"id":%d`, first)) < strings.Index(string(r.Body), fmt.Sprintf(`"id":%d`, second)) &&
-		strings.Contains(string(r.Body), `"parked_at":"2024-05-01T10:00:00Z"`) && strings.Contains(string(r.Body), `"reason":"refused"`),
-		"both, oldest first, with their reason and time", r.Describe())
 	var parked struct {
+		Outbox   []bank.DeadLetter         `json:"dead_letters"`
 		Consumer []bank.ConsumerDeadLetter `json:"consumer_dead_letters"`
 	}
 	c.NoError(r.Decode(&parked), "decoding GET /dead-letters")
+	c.That(len(parked.Outbox) == 2 && parked.Outbox[0].ID == first && parked.Outbox[1].ID == second &&
+		parked.Outbox[0].Reason == "refused" && parked.Outbox[0].ParkedAt.Equal(time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)),
+		"under dead_letters, both, oldest first, with their reason and time", r.Describe())
 	c.That(len(parked.Consumer) == 1 && parked.Consumer[0].MessageID == "w9" && parked.Consumer[0].Reason == "cannot apply" &&
 		parked.Consumer[0].ParkedAt.Equal(time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC)),
 		"under consumer_dead_letters, w9 with its reason and time", r.Describe())

@@ -2,6 +2,7 @@ package upcasting_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,4 +56,46 @@ func TestGuard_AnOldVersionServesAsItIsUntilTheNewOneTakesOver(t *testing.T) {
 	c.That(s.Version == 2 && s.Checkpoint == later.Position, fmt.Sprintf("version 2 live at checkpoint %d", later.Position), jsonOf(s))
 	parked := a.consumerDeadLetters(c, "tally")
 	c.That(len(parked) == 1 && parked[0].Build == "green" && parked[0].Position == 6, "one dead letter listed: the poison, parked again by the green build", jsonOf(parked))
+}
+
+// A reader waiting on an old version's build waits for something only the
+// switch brings: the switch must wake it, even when no event moves after it.
+func TestGuard_AReaderWaitingOnTheOldVersionIsAnsweredAtTheSwitch(t *testing.T) {
+	c := spec.Guard(t, stage, "projection_rebuild.go (promote)", "a reader waiting on an old version's build is answered at the switch")
+	wrapped, conn := failingSQLite(c, t, spec.OpenDB(t))
+	log, _ := spec.NewServerLog()
+	store, err := bank.NewEventStore(c.Ctx(), wrapped, bank.NewRegistry())
+	c.NoError(err, "NewEventStore")
+	first, err := bank.NewProjector(c.Ctx(), wrapped, store, log, tallyOf(1))
+	c.NoError(err, "NewProjector (version 1)")
+	opening, err := store.Append(c.Ctx(), bank.StreamID(adaID), 0, bank.Metadata{CorrelationID: "test"}, opened(ada, "Ada Lovelace", "EUR"))
+	c.NoError(err, "appending the opening (test setup)")
+	c.NoError(first.Projection("tally").Handle(c.Ctx(), opening[0]), "version 1 applies the opening")
+	deposit, err := store.Append(c.Ctx(), bank.StreamID(adaID), 1, bank.Metadata{CorrelationID: "test"}, bank.MoneyDeposited{Amount: 7})
+	c.NoError(err, "appending a deposit (test setup)")
+	atSwitch, release := make(chan struct{}), make(chan struct{})
+	conn.beforeExec = func(query string) {
+		if strings.HasPrefix(strings.TrimSpace(query), "UPDATE read_models SET live") {
+			close(atSwitch)
+			<-release
+		}
+	}
+	c.Doing("start version 2; while its rebuild, caught up, switches, WaitFor(%d) on the live version 1, which never gets the deposit", deposit[0].Position)
+	second, err := bank.NewProjector(c.Ctx(), wrapped, store, log, tallyOf(2, "largest"))
+	c.NoError(err, "NewProjector (version 2)")
+	runProjector(t, second)
+	select {
+	case <-atSwitch:
+	case <-time.After(spec.Patience):
+		c.Fail("the rebuild switching", "no switch within "+spec.Patience.String())
+	}
+	done := waitFor(c, second.Projection("tally"), deposit[0].Position)
+	time.Sleep(100 * time.Millisecond) // WaitFor has seen version 1 at 1, and waits
+	close(release)
+	select {
+	case err := <-done:
+		c.NoError(err, fmt.Sprintf("WaitFor(%d), answered at the switch: version 2's build has the deposit, and no event will move after it", deposit[0].Position))
+	case <-time.After(spec.Patience):
+		c.Fail("WaitFor returning at the switch", "still waiting after "+spec.Patience.String())
+	}
 }

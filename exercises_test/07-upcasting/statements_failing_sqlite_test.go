@@ -26,11 +26,20 @@ import (
 type failingConn struct {
 	driver.Conn
 	failing string
+	// beforeExec, when set, is called with each statement before it runs: a test
+	// holds a statement there. Set it before any goroutine writes.
+	beforeExec func(query string)
+	// beforeBegin, when set, is called before each transaction begins: an error
+	// it returns is the driver's.
+	beforeBegin func() error
 }
 
 var errInjected = errors.New("disk I/O error (injected by the test)")
 
 func (f *failingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if f.beforeExec != nil {
+		f.beforeExec(query)
+	}
 	if f.failing != "" && strings.HasPrefix(strings.TrimSpace(query), f.failing) {
 		if _, err := f.Conn.(driver.ExecerContext).ExecContext(ctx, "ROLLBACK", nil); err != nil {
 			return nil, err
@@ -49,6 +58,11 @@ func (f *failingConn) PrepareContext(ctx context.Context, query string) (driver.
 }
 
 func (f *failingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if f.beforeBegin != nil {
+		if err := f.beforeBegin(); err != nil {
+			return nil, err
+		}
+	}
 	return f.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
 }
 
@@ -99,5 +113,8 @@ func TestGuard_AMessageTheDatabaseFailsOnHalfWayLeavesNothing(t *testing.T) {
 			(SELECT balance FROM statements WHERE account_id = ?)`, adaID).Scan(&parked, &processed, &balance), "reading the statement service's tables")
 		c.Equal("0 parked, m2 recorded 0 times, balance 0", fmt.Sprintf("%d parked, m2 recorded %d times, balance %d", parked, processed, balance),
 			"what is stored: nothing of m2 (a statement that went on after the failure would have run outside the rolled-back transaction, each committed on its own)")
+		conn.failing = ""
+		c.Doing("write again, after the message that failed")
+		writeConnectionFree(c, wrapped)
 	}
 }

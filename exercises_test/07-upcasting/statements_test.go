@@ -323,3 +323,19 @@ func TestGuard_TheServiceReadsTheContractTolerantly(t *testing.T) {
 	c.Equal(fmt.Sprint([]string{bank.Applied, bank.Applied}), fmt.Sprint(outcomes), "what became of each")
 	c.Equal(int64(40), a.statement(c, adaID).Balance, "the balance")
 }
+
+// The bank stores every time in UTC: stored times compare as text only in one zone.
+func TestGuard_AStatementLineKeepsItsTimeInUTC(t *testing.T) {
+	c := spec.Guard(t, stage, "statements_apply.go (addLine)", "a statement line keeps its time in UTC")
+	a := newApp(c, t)
+	deposit := depositMsg("m2", adaID, 500, "EUR")
+	deposit.OccurredAt = time.Date(2024, 5, 1, 12, 0, 0, 0, time.FixedZone("CEST", 2*60*60))
+	c.Doing("consume AccountOpened and a deposit that occurred at 12:00 in UTC+2")
+	a.consume(c, openedMsg("m1", adaID, "EUR"), deposit)
+	var stored string
+	c.NoError(a.db.Read.QueryRow(`SELECT occurred_at FROM statement_lines WHERE message_id = 'm2'`).Scan(&stored), "reading statement_lines")
+	c.Equal("2024-05-01T10:00:00Z", stored, "the line's stored occurred_at (the same instant, in UTC)")
+	st := a.statement(c, adaID)
+	c.That(len(st.Lines) == 1 && st.Lines[0].OccurredAt.Equal(deposit.OccurredAt) && st.Lines[0].OccurredAt.Location() == time.UTC,
+		"one line, at the deposit's time, in UTC", fmt.Sprintf("%+v", st.Lines))
+}
