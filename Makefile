@@ -27,7 +27,7 @@ RESET_STAGES := $(addprefix reset-stage,$(STAGES))
 DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
-.PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo webhook-sink status hint bench slides \
+.PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo tail webhook-sink status hint bench slides \
 	maintainer-only learner-edition \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
@@ -82,6 +82,9 @@ $(COMPARE_STAGES): compare-stage%: $(KIT) ## your code in stages/ beside stage N
 
 demo: $(KIT) ## the latest stage's solution with a seeded story, on 127.0.0.1:8080 (ARGS='-addr ...')
 	@$(KIT) demo $(ARGS)
+
+tail: $(KIT) ## follow the global event log of a running stage in the terminal (URL=..., FROM=N)
+	@$(KIT) tail $(if $(URL),-url '$(URL)') $(if $(FROM),-from '$(FROM)')
 
 webhook-sink: $(KIT) ## print each message stage 5's relay POSTs (run it with ARGS='-webhook http://127.0.0.1:9090/messages'; SINK_ARGS='-status 503' refuses them)
 	@$(KIT) sink $(SINK_ARGS)

@@ -27,6 +27,7 @@ var commands = map[string]command{
 	"compare": {"compare N               your code in stages/ beside the solution", runCompare},
 	"doctor":  {"doctor                  check this machine for the workshop", runDoctor},
 	"demo":    {"demo [-addr A]          run the latest stage's solution with a seeded story", runDemo},
+	"tail":    {"tail [-url U] [-from N] [-wide]  follow the global log of a running stage (2 on), one event per line", runTail},
 	"embed":   {"embed [-check]          refresh (or check) code embedded in slides/", runEmbed},
 	"mutate":  {"mutate [-v] [-incremental] [N...]  mutation testing: the tests must fail on small changes all over the solution (-incremental: trust an unchanged stage's ledger, re-checking a sample)", runMutate},
 	"fuzz":    {"fuzz [-time D] [N...]    fuzz each stage's FuzzGuard_ targets against its solution for D (10s)", runFuzz},
