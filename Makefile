@@ -27,7 +27,7 @@ RESET_STAGES := $(addprefix reset-stage,$(STAGES))
 DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
-.PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo tail webhook-sink status hint bench slides \
+.PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo tail webhook-sink status watch hint bench slides \
 	maintainer-only learner-edition \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
@@ -62,6 +62,9 @@ $(RUN_STAGES): run-stage%: $(KIT) ## run stage N's server on 127.0.0.1:8080 (SOL
 	@dir=$$($(KIT) dir $* $(if $(SOLUTION),solution)) || exit 1; \
 	echo "Building and starting $$dir (Ctrl-C stops it) ..."; \
 	go build -o .data/bin/server-$* ./$$dir/cmd/server && exec .data/bin/server-$* $(ARGS)
+
+watch: $(KIT) ## re-run a stage's tests whenever you save a file (polls: works on WSL)
+	@$(KIT) watch $(N)
 
 status: $(KIT) ## which tasks pass, stage by stage
 	@$(KIT) status
