@@ -86,8 +86,8 @@ $(COMPARE_STAGES): compare-stage%: $(KIT) ## your code in stages/ beside stage N
 demo: $(KIT) ## the latest stage's solution with a seeded story, on 127.0.0.1:8080 (ARGS='-addr ...')
 	@$(KIT) demo $(ARGS)
 
-tail: $(KIT) ## follow the global event log of a running stage in the terminal (URL=..., FROM=N)
-	@$(KIT) tail $(if $(URL),-url '$(URL)') $(if $(FROM),-from '$(FROM)')
+tail: $(KIT) ## follow the global event log of a running stage in the terminal (URL=..., FROM=N, WIDE=1: ids whole)
+	@$(KIT) tail $(if $(URL),-url '$(URL)') $(if $(FROM),-from '$(FROM)') $(if $(WIDE),-wide)
 
 webhook-sink: $(KIT) ## print each message stage 5's relay POSTs (run it with ARGS='-webhook http://127.0.0.1:9090/messages'; SINK_ARGS='-status 503' refuses them)
 	@$(KIT) sink $(SINK_ARGS)
