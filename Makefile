@@ -27,7 +27,7 @@ RESET_STAGES := $(addprefix reset-stage,$(STAGES))
 DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
-.PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo webhook-sink status hint bench slides \
+.PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo tail webhook-sink status watch hint bench slides \
 	maintainer-only learner-edition \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
@@ -63,6 +63,9 @@ $(RUN_STAGES): run-stage%: $(KIT) ## run stage N's server on 127.0.0.1:8080 (SOL
 	echo "Building and starting $$dir (Ctrl-C stops it) ..."; \
 	go build -o .data/bin/server-$* ./$$dir/cmd/server && exec .data/bin/server-$* $(ARGS)
 
+watch: $(KIT) ## re-run a stage's tests whenever you save a file (polls: works on WSL)
+	@$(KIT) watch $(N)
+
 status: $(KIT) ## which tasks pass, stage by stage
 	@$(KIT) status
 
@@ -82,6 +85,9 @@ $(COMPARE_STAGES): compare-stage%: $(KIT) ## your code in stages/ beside stage N
 
 demo: $(KIT) ## the latest stage's solution with a seeded story, on 127.0.0.1:8080 (ARGS='-addr ...')
 	@$(KIT) demo $(ARGS)
+
+tail: $(KIT) ## follow the global event log of a running stage in the terminal (URL=..., FROM=N, WIDE=1: ids whole)
+	@$(KIT) tail $(if $(URL),-url '$(URL)') $(if $(FROM),-from '$(FROM)') $(if $(WIDE),-wide)
 
 webhook-sink: $(KIT) ## print each message stage 5's relay POSTs (run it with ARGS='-webhook http://127.0.0.1:9090/messages'; SINK_ARGS='-status 503' refuses them)
 	@$(KIT) sink $(SINK_ARGS)
