@@ -27,6 +27,7 @@ var commands = map[string]command{
 	"diff":    {"diff N                  what stage N's solution adds to stage N-1's", runDiff},
 	"compare": {"compare N               your code in stages/ beside the solution", runCompare},
 	"doctor":  {"doctor                  check this machine for the workshop", runDoctor},
+	"board":   {"board [-addr A] [-fresh]  (presenters) a live board of the room's progress (127.0.0.1:7070); attendees run make status REPORT=URL", runBoard},
 	"demo":    {"demo [-addr A]          run the latest stage's solution with a seeded story", runDemo},
 	"tail":    {"tail [-url U] [-from N] [-wide]  follow the global log of a running stage (2 on), one event per line", runTail},
 	"embed":   {"embed [-check]          refresh (or check) code embedded in slides/", runEmbed},
