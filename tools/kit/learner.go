@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -170,8 +171,19 @@ func allDone(tasks []taskProgress) bool {
 	return true
 }
 
-// runStatus prints a grid of every stage's tasks.
+// runStatus prints a grid of every stage's tasks; with -report it then sends the
+// passing tasks to the room board (report.go).
 func runStatus(args []string) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	boardURL := fs.String("report", "", "send your nickname and the ids of the tasks that pass to the room board at this URL (make board)")
+	nick := fs.String("nick", "", "your nickname on the board (else the one in "+nicknameFile+", else asked once)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	report, err := prepareStatusReport(*boardURL, *nick)
+	if err != nil {
+		return err
+	}
 	list, err := stages()
 	if err != nil {
 		return err
@@ -190,6 +202,7 @@ func runStatus(args []string) error {
 		width = max(width, len(s.Slug))
 	}
 	fmt.Printf("%-*s tasks\n", width, "stage")
+	var passing []string
 	for _, s := range list {
 		run := runs[s.TestPkg()]
 		tasks, err := tally(s, run)
@@ -212,6 +225,9 @@ func runStatus(args []string) error {
 				}
 			}
 			cells[i] = p.Task.ID + " " + mark
+			if p.Done() {
+				passing = append(passing, p.Task.ID)
+			}
 		}
 		note := fmt.Sprintf("%d/%d done", done, required)
 		if run.BuildFail != "" {
@@ -220,5 +236,5 @@ func runStatus(args []string) error {
 		fmt.Printf("%-*s %s   %s\n", width, s.Slug, strings.Join(cells, "  "), note)
 	}
 	fmt.Println("\n✓ done  · to do  ☆ optional stretch task (★ done)   make test-stageN runs one stage; make hint TASK=N.k helps")
-	return nil
+	return report.send(os.Stdout, passing)
 }
