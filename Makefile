@@ -27,7 +27,7 @@ RESET_STAGES := $(addprefix reset-stage,$(STAGES))
 DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
-.PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo tail webhook-sink status watch hint bench slides \
+.PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo tail webhook-sink board status watch hint bench slides \
 	maintainer-only learner-edition \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
@@ -66,8 +66,10 @@ $(RUN_STAGES): run-stage%: $(KIT) ## run stage N's server on 127.0.0.1:8080 (SOL
 watch: $(KIT) ## re-run a stage's tests whenever you save a file (polls: works on WSL)
 	@$(KIT) watch $(N)
 
-status: $(KIT) ## which tasks pass, stage by stage
-	@$(KIT) status
+# REPORT and NICK reach the shell as environment variables (make exports what is set
+# on its command line), so a nickname with quotes or spaces arrives intact.
+status: $(KIT) ## which tasks pass, stage by stage (REPORT=http://HOST:PORT [NICK=name] sends them to the room board)
+	@$(KIT) status $(if $(REPORT),-report "$$REPORT") $(if $(NICK),-nick "$$NICK")
 
 hint: $(KIT) ## a hint for a task: make hint TASK=2.3 [LEVEL=2]
 	@$(KIT) hint "$(TASK)" "$(LEVEL)"
@@ -91,6 +93,9 @@ tail: $(KIT) ## follow the global event log of a running stage in the terminal (
 
 webhook-sink: $(KIT) ## print each message stage 5's relay POSTs (run it with ARGS='-webhook http://127.0.0.1:9090/messages'; SINK_ARGS='-status 503' refuses them)
 	@$(KIT) sink $(SINK_ARGS)
+
+board: $(KIT) ## (presenters) a live board of the room's progress: make board [ADDR=0.0.0.0:7070]
+	@$(KIT) board $(if $(ADDR),-addr "$$ADDR") $(if $(FRESH),-fresh)
 
 slides: ## render the decks to HTML and PDF in slides/out (needs npm and chromium)
 	@bash tools/slides/render.sh
