@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"html/template"
 	"net/http"
@@ -147,7 +147,7 @@ func (b *roomBoard) view() boardView {
 				col++
 			}
 		}
-		if row.Done == row.Required {
+		if _, left := b.nextTask(a.Passing); !left {
 			v.Finished++
 		}
 		v.Rows = append(v.Rows, row)
@@ -179,7 +179,7 @@ func (b *roomBoard) servePage(w http.ResponseWriter, r *http.Request) {
 	v := b.view()
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce)
-	v.Nonce = base64.StdEncoding.EncodeToString(nonce)
+	v.Nonce = hex.EncodeToString(nonce)
 	if v.JoinURL == "" {
 		v.JoinURL = "http://" + r.Host
 	}
@@ -264,7 +264,7 @@ var boardPage = template.Must(template.New("board").Parse(`<!doctype html>
 {{with .Stuck -}}
 <p class="banner">Most of the room is on <b>{{.ID}}</b> {{.Title}}<span class="count">{{.Count}} of {{.Of}}</span></p>
 {{- else -}}
-<p class="banner calm">{{if .Rows}}Everyone on the board has done every task ({{.Finished}} of {{len .Rows}}).{{else}}Nobody has reported yet.{{end}}</p>
+<p class="banner calm">{{if .Rows}}Everyone on the board is done ({{.Finished}} of {{len .Rows}}).{{else}}Nobody has reported yet.{{end}}</p>
 {{- end}}
 <table class="{{.Density}}">
 <thead>
