@@ -312,7 +312,7 @@ func (b *roomBoard) record(nick string, passing []string) (int, error) {
 	now := b.now()
 	b.attendees[nick] = &attendee{Nick: nick, Passing: passing, Seen: now}
 	b.version++
-	fmt.Fprintf(b.log, "%s %q: %d tasks pass\n", now.Format("15:04:05"), nick, len(passing))
+	fmt.Fprintf(b.log, "%s %q: %d of %d tasks pass\n", now.Format("15:04:05"), nick, len(passing), len(b.order))
 	if err := b.saveLocked(); err != nil {
 		// The report is taken: losing the copy on disk is the board's problem, not the attendee's.
 		fmt.Fprintf(b.log, "cannot keep the room in %s: %v\n", b.statePath, err)

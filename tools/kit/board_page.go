@@ -153,9 +153,9 @@ func (b *roomBoard) view() boardView {
 		v.Rows = append(v.Rows, row)
 	}
 	switch n := len(v.Rows); {
-	case n > 28:
+	case n > 24:
 		v.Density = "dense"
-	case n > 14:
+	case n > 13:
 		v.Density = "compact"
 	}
 	return v
@@ -233,36 +233,41 @@ var boardPage = template.Must(template.New("board").Parse(`<!doctype html>
 <title>Room board</title>
 <noscript><meta http-equiv="refresh" content="5"></noscript>
 <style nonce="{{.Nonce}}">
-  html { background: #000; color: #fff; font: 24px/1.25 system-ui, "DejaVu Sans", sans-serif; }
-  body { margin: 16px 20px; }
-  .banner { font-size: 40px; margin: 0 0 12px; padding: 10px 18px; background: #ffd400; color: #000; border-radius: 8px; }
-  .banner b { font-size: 48px; }
-  .banner .count { float: right; font-weight: bold; }
+  html { background: #000; color: #fff; font: 22px/1.2 system-ui, "DejaVu Sans", sans-serif; }
+  body { margin: 10px 20px; }
+  .join { display: flex; justify-content: space-between; margin: 0 0 8px; color: #ddd; }
+  code { color: #fff; background: #222; padding: 0 6px; font-size: 24px; }
+  #live { color: #888; }
+  .banner { display: flex; align-items: baseline; gap: 16px; margin: 0 0 10px; padding: 6px 18px;
+    background: #ffd400; color: #000; border-radius: 8px; font-size: 34px; white-space: nowrap; }
+  .banner b { font-size: 46px; }
+  .banner .title { flex: 1; overflow: hidden; text-overflow: ellipsis; }
+  .banner .count { font-weight: bold; font-size: 40px; }
   .banner.calm { background: #1e3a1e; color: #fff; }
   table { border-collapse: collapse; width: 100%; table-layout: fixed; }
-  th, td { text-align: center; padding: 2px 0; white-space: nowrap; }
+  th, td { text-align: center; padding: 1px 0; white-space: nowrap; line-height: 1.15; }
   thead th { color: #ccc; font-weight: normal; font-size: 20px; }
   thead th.stage { color: #fff; border-left: 3px solid #555; }
-  th.nick { width: 8.5em; text-align: left; padding-right: 10px; overflow: hidden; text-overflow: ellipsis; font-weight: bold; line-height: 1.3; max-height: 1.3em; }
-  th.sum, td.sum { width: 3.6em; text-align: right; }
-  tbody tr:nth-child(odd) { background: #141414; }
-  td { color: #8a8a8a; font-size: 28px; }
-  td.done { color: #4ade80; font-weight: bold; }
-  td.opt, th.opt { color: #b8a04a; }
-  td.opt.done { color: #ffd400; }
+  th.nick { width: 8.5em; text-align: left; padding-right: 10px; overflow: hidden; text-overflow: ellipsis; font-weight: bold; font-size: 24px; }
+  th.sum, td.sum { width: 3.4em; text-align: right; font-size: 20px; color: #ddd; }
+  tbody tr:nth-child(odd) { background: #161616; }
+  td { color: #9a9a9a; font-size: 26px; }
   .first { border-left: 3px solid #555; }
-  .stuck { background: #3a3000; }
+  .stuck { background: #403500; }
+  td.done { color: #dcfce7; background: #15803d; font-weight: bold; border-right: 1px solid #000; }
+  th.opt { color: #d8b840; }
+  td.opt { color: #6f6230; }
+  td.opt.done { color: #000; background: #eab308; }
   thead th.stuck { background: #ffd400; color: #000; font-weight: bold; }
-  table.compact td { font-size: 22px; } table.compact th.nick { font-size: 20px; }
-  table.dense td { font-size: 16px; } table.dense th.nick { font-size: 15px; }
-  footer { margin-top: 14px; color: #ddd; font-size: 22px; }
-  code { color: #fff; background: #222; padding: 0 6px; }
-  #live { color: #888; float: right; }
+  table.compact td { font-size: 20px; } table.compact th.nick { font-size: 19px; }
+  table.dense td { font-size: 15px; } table.dense th.nick { font-size: 14px; }
+  footer { margin-top: 8px; color: #bbb; font-size: 18px; }
 </style>
 </head>
 <body data-version="{{.Version}}">
+<p class="join"><span>Join the board: <code>make status REPORT={{.JoinURL}}</code></span><span id="live"></span></p>
 {{with .Stuck -}}
-<p class="banner">Most of the room is on <b>{{.ID}}</b> {{.Title}}<span class="count">{{.Count}} of {{.Of}}</span></p>
+<p class="banner"><span>Most of the room is on <b>{{.ID}}</b></span><span class="title">{{.Title}}</span><span class="count">{{.Count}} of {{.Of}}</span></p>
 {{- else -}}
 <p class="banner calm">{{if .Rows}}Everyone on the board is done ({{.Finished}} of {{len .Rows}}).{{else}}Nobody has reported yet.{{end}}</p>
 {{- end}}
@@ -275,7 +280,7 @@ var boardPage = template.Must(template.New("board").Parse(`<!doctype html>
 {{range .Rows}}<tr><th class="nick" title="{{.Nick}}, last report {{.Seen}}">{{.Nick}}</th>{{range .Cells}}<td class="{{.Class}}">{{.Mark}}</td>{{end}}<td class="sum">{{.Done}}/{{.Required}}</td></tr>
 {{end}}</tbody>
 </table>
-<footer>Join: <code>make status REPORT={{.JoinURL}}</code> &nbsp; ✓ done · to do ☆ stretch (★ done)<span id="live"></span></footer>
+<footer>✓ done &nbsp; · to do &nbsp; ☆ stretch task (★ done) &nbsp; the highlighted column is the task most of the room is on</footer>
 <script nonce="{{.Nonce}}">
 (() => {
   const shown = document.body.dataset.version;

@@ -115,7 +115,7 @@ func TestBoardTakesAWholeRoomReportingAtOnce(t *testing.T) {
 	require.Contains(t, v.Columns[4].Class, "stuck", "the stuck task's column is marked")
 
 	_, page := getBoard(t, srv.URL+"/")
-	require.Regexp(t, `Most of the room is on <b>2\.2</b> Names<span class="count">12 of 24</span>`, page)
+	require.Regexp(t, `Most of the room is on <b>2\.2</b></span><span class="title">Names</span><span class="count">12 of 24</span>`, page)
 	var st struct {
 		Version   int
 		Attendees []attendee
@@ -352,7 +352,7 @@ func TestBoardPageShowsTheJoinCommand(t *testing.T) {
 	b := newRoomBoard(boardTestStages, noRateLimits)
 	b.joinURL = "http://192.168.1.20:7070"
 	page := pageOf(t, b)
-	require.Contains(t, page, "<code>make status REPORT=http://192.168.1.20:7070</code>")
+	require.Contains(t, page, "Join the board: <code>make status REPORT=http://192.168.1.20:7070</code>")
 	require.Contains(t, page, "Nobody has reported yet.")
 	require.Contains(t, page, `<th class="stage" colspan="3" title="01-crud">stage 1</th>`)
 	require.Contains(t, page, `<th class="opt" title="1.3 Transfer: 0 done">3</th>`, "stretch columns are marked")
