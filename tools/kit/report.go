@@ -114,6 +114,7 @@ func chooseNick(given string, in io.Reader, out io.Writer, interactive bool) (st
 	for range 3 {
 		fmt.Fprint(out, "Your nickname on the room board (1-24 characters; the room sees it, so no need for your real name): ")
 		if !lines.Scan() {
+			fmt.Fprintln(out)
 			break
 		}
 		nick, err := checkNick(lines.Text())
