@@ -468,7 +468,11 @@ func runBoard(args []string) error {
 		WriteTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10}
 	go func() { _ = srv.Serve(ln) }()
 
-	fmt.Printf("The room board is on http://%s/ (open it on the projector).\n", ln.Addr())
+	open := ln.Addr().(*net.TCPAddr)
+	if open.IP.IsUnspecified() {
+		open = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: open.Port}
+	}
+	fmt.Printf("The room board is on http://%s/ (open it on the projector).\n", open)
 	if local {
 		fmt.Printf("It listens on loopback, so only this machine can report; make board ADDR=0.0.0.0:7070 opens it to the room.\n")
 	}
