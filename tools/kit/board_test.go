@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -555,4 +556,18 @@ func TestReportFromStatusPrintsExactlyWhatItSends(t *testing.T) {
 	require.Contains(t, out.String(), `{"nick":"ada","passing":["1.1"]}`, "what it tried to send is shown too")
 
 	require.NoError(t, (*statusReport)(nil).send(&out, nil), "no REPORT=, nothing sent")
+}
+
+func TestBoardJoinURLsSayWhereAttendeesReport(t *testing.T) {
+	urls, local := joinURLs(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 7070})
+	require.Equal(t, []string{"http://127.0.0.1:7070"}, urls)
+	require.True(t, local, "loopback: only this machine")
+	urls, local = joinURLs(&net.TCPAddr{IP: net.IPv4(192, 168, 1, 20), Port: 7070})
+	require.Equal(t, []string{"http://192.168.1.20:7070"}, urls)
+	require.False(t, local)
+	urls, _ = joinURLs(&net.TCPAddr{IP: net.IPv4zero, Port: 7070})
+	require.NotEmpty(t, urls, "this machine's addresses, or loopback without a network")
+	for _, u := range urls {
+		require.NotContains(t, u, "0.0.0.0")
+	}
 }
