@@ -28,7 +28,7 @@ DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
 .PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo tail webhook-sink board status watch hint bench slides \
-	maintainer-only learner-edition dashboard \
+	maintainer-only learner-edition dashboard test-browser \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
 $(KIT): $(KIT_SOURCES)
@@ -131,6 +131,12 @@ check-stages: maintainer-only $(KIT) ## stages/ is exactly what the generator wr
 
 test-tools: maintainer-only ## unit tests of the kit's own tools and plumbing
 	go test $(RACE) -count=1 ./tools/... ./internal/...
+
+# The dashboard in a real browser: headless Chromium (/usr/bin/chromium, or
+# CHROMIUM=...) driven by chromedp, a module of its own so that learners never
+# download it. Its first run needs the network, for chromedp.
+test-browser: maintainer-only ## the dashboard in headless Chromium beside a real stage 7 server (screenshot: /tmp/dash-shot.png)
+	cd tools/browsertest && go test -count=1 -v ./...
 
 verify: maintainer-only $(KIT) ## task tests fail on starters and pass on solutions; known-wrong variants rejected
 	@$(KIT) verify
