@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 # The kit's own tool, built once and rebuilt when its sources change.
 KIT := .data/bin/kit
-KIT_SOURCES := go.mod go.sum $(wildcard tools/kit/*.go internal/*/*.go)
+KIT_SOURCES := go.mod go.sum $(wildcard tools/kit/*.go internal/*/*.go tools/dashboard/*.go tools/dashboard/assets/*)
 # The stages are the NN-topic folders learners have (stages/, exercises_test/).
 STAGES := $(sort $(shell ls stages exercises_test 2>/dev/null | sed -n 's/^0*\([0-9][0-9]*\)-[a-z0-9-]*$$/\1/p'))
 # What make setup compiles: everything, or (without solutions/) what learners run.
@@ -28,7 +28,7 @@ DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
 .PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo tail webhook-sink board status watch hint bench slides \
-	maintainer-only learner-edition \
+	maintainer-only learner-edition dashboard test-browser \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
 $(KIT): $(KIT_SOURCES)
@@ -97,6 +97,9 @@ webhook-sink: $(KIT) ## print each message stage 5's relay POSTs (run it with AR
 board: $(KIT) ## (presenters) a live board of the room's progress: make board [ADDR=0.0.0.0:7070]
 	@$(KIT) board $(if $(ADDR),-addr "$$ADDR") $(if $(FRESH),-fresh)
 
+dashboard: $(KIT) ## a live view of a stage's database in the browser: make dashboard DB=.data/07-upcasting.db
+	@$(KIT) dashboard $(if $(DB),-db '$(DB)') $(ARGS)
+
 slides: ## render the decks to HTML and PDF in slides/out (needs npm and chromium)
 	@bash tools/slides/render.sh
 
@@ -128,6 +131,12 @@ check-stages: maintainer-only $(KIT) ## stages/ is exactly what the generator wr
 
 test-tools: maintainer-only ## unit tests of the kit's own tools and plumbing
 	go test $(RACE) -count=1 ./tools/... ./internal/...
+
+# The dashboard in a real browser: headless Chromium (/usr/bin/chromium, or
+# CHROMIUM=...) driven by chromedp, a module of its own so that learners never
+# download it. Its first run needs the network, for chromedp.
+test-browser: maintainer-only ## the dashboard in headless Chromium beside a real stage 7 server (screenshot: /tmp/dash-shot.png)
+	cd tools/browsertest && go test -count=1 -v ./...
 
 verify: maintainer-only $(KIT) ## task tests fail on starters and pass on solutions; known-wrong variants rejected
 	@$(KIT) verify

@@ -38,6 +38,7 @@ func init() {
 var editionRoots = []string{
 	".gitattributes", ".gitignore", "Makefile", "go.mod", "go.sum",
 	"exercises_test", "internal", "slides", "tools/kit", "tools/slides",
+	"tools/dashboard", // kit dashboard, a live view of the learner's own stage
 }
 
 // editionFile is one file of the edition.

@@ -34,6 +34,8 @@ var commands = map[string]command{
 	"mutate":  {"mutate [-v] [-incremental] [N...]  mutation testing: the tests must fail on small changes all over the solution (-incremental: trust an unchanged stage's ledger, re-checking a sample)", runMutate},
 	"fuzz":    {"fuzz [-time D] [N...]    fuzz each stage's FuzzGuard_ targets against its solution for D (10s)", runFuzz},
 	"overlay": {"overlay N FILE          write a go build -overlay file mapping stage N to its solution", runOverlay},
+
+	"dashboard": {"dashboard [-db FILE] [-addr A]  a live view of a stage's database in the browser, read-only (default: the newest .data/NN-*.db on 127.0.0.1:8090)", runDashboard},
 }
 
 func main() {
