@@ -123,7 +123,7 @@ maintainer-only:
 # make test prints how long it took: it must stay well inside CI's 90 minutes.
 TEST_STARTED := $(shell date +%s)
 
-test: maintainer-only check-stages test-tools verify fuzz mutate-incremental embed-check lint ## everything: the README's test command
+test: maintainer-only check-stages test-tools test-browser verify fuzz mutate-incremental embed-check lint ## everything: the README's test command
 	@echo "make test: all checks passed in $$(( $$(date +%s) - $(TEST_STARTED) )) s"
 
 check-stages: maintainer-only $(KIT) ## stages/ is exactly what the generator writes from solutions/
