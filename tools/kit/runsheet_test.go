@@ -12,7 +12,7 @@ import (
 )
 
 // One truth for the room's minutes: each deck's first note has a "Timing:" line,
-// and its slides' notes add up to it.
+// its slides' notes add up to it, and docs/run-sheet.md uses the same numbers.
 
 // firstLine is the first line of a slide's first note: where its time is said.
 func (s deckSlide) firstLine() string {
@@ -143,4 +143,129 @@ func TestDeckTimingAddsUp(t *testing.T) {
 			}
 		})
 	}
+}
+
+const runSheet = "docs/run-sheet.md"
+
+var (
+	deckRow     = regexp.MustCompile(`^\| \[[^\]]+\]\(\.\./(slides/\d\d-[a-z0-9-]+\.md)\) \| (\d+) \| (\d+) \| (\d+|–) \| (\d+|–) \| (\d+) \|`)
+	scheduleRow = regexp.MustCompile(`^\| (\d+):(\d\d) \| *(\d*) *\| *([^|]+?) *\|`)
+	stagePart   = regexp.MustCompile(`^(intro|\d) · (slides|tasks|solution)$`)
+)
+
+// scheduleEntry is a row of one of the run-sheet's schedules: "| 0:22 | 12 | 1 · slides | ... |".
+type scheduleEntry struct {
+	line         int
+	start, spent int // minutes from the schedule's start; spent is 0 on its "end" row
+	block        string
+}
+
+// runSheetSchedules reads the run-sheet's schedules: each table whose header starts
+// "| clock | min | block |", keyed by the heading above it.
+func runSheetSchedules(text string) (map[string][]scheduleEntry, []string) {
+	schedules := map[string][]scheduleEntry{}
+	var order []string
+	heading, current := "", ""
+	for i, line := range strings.Split(text, "\n") {
+		switch {
+		case strings.HasPrefix(line, "#"):
+			heading, current = strings.TrimLeft(line, "# "), ""
+		case strings.HasPrefix(line, "| clock | min | block |"):
+			current = heading
+			order = append(order, heading)
+		case current != "" && strings.HasPrefix(line, "|"):
+			if m := scheduleRow.FindStringSubmatch(line); m != nil {
+				h, _ := strconv.Atoi(m[1])
+				mm, _ := strconv.Atoi(m[2])
+				spent, _ := strconv.Atoi(m[3])
+				schedules[current] = append(schedules[current], scheduleEntry{i + 1, h*60 + mm, spent, strings.TrimSpace(m[4])})
+			}
+		default:
+			current = ""
+		}
+	}
+	return schedules, order
+}
+
+func TestRunSheetAgreesWithDecks(t *testing.T) {
+	kitRoot(t)
+	text := readFile(t, runSheet)
+	timing := map[string]deckTiming{} // "00", "01", ... -> the deck's stated minutes
+	for _, deck := range decks(t) {
+		timing[filepath.Base(deck)[:2]] = timingOf(t, deck, readDeck(t, deck))
+	}
+
+	t.Run("the table of minutes per deck", func(t *testing.T) {
+		seen := map[string]bool{}
+		for i, line := range strings.Split(text, "\n") {
+			m := deckRow.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			nn := filepath.Base(m[1])[:2]
+			d, ok := timing[nn]
+			if !ok {
+				t.Errorf("%s:%d names %s, which is not a deck", runSheet, i+1, m[1])
+				continue
+			}
+			seen[nn] = true
+			want := []string{strconv.Itoa(d.Slides), strconv.Itoa(d.Short), "–", "–", strconv.Itoa(d.Slides)}
+			if d.hasTasks {
+				want = []string{strconv.Itoa(d.Slides), strconv.Itoa(d.Short), strconv.Itoa(d.Tasks), strconv.Itoa(d.Solution), strconv.Itoa(d.Slides + d.Tasks + d.Solution)}
+			}
+			if got := m[2:]; strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("%s:%d: %s has slides, short, tasks, solution, total %v; its first note's Timing line says %v", runSheet, i+1, m[1], got, want)
+			}
+		}
+		for _, deck := range decks(t) {
+			if !seen[filepath.Base(deck)[:2]] {
+				t.Errorf("%s has no row for %s", runSheet, deck)
+			}
+		}
+	})
+
+	schedules, order := runSheetSchedules(text)
+	require.NotEmpty(t, order, "%s has schedules (tables headed | clock | min | block |)", runSheet)
+	require.Contains(t, order[0], "3½", "the first schedule is the 3½-hour room")
+	for n, name := range order {
+		t.Run("schedule "+name, func(t *testing.T) {
+			rows := schedules[name]
+			require.NotEmpty(t, rows)
+			clock := 0
+			for _, r := range rows {
+				if r.start != clock {
+					t.Errorf("%s:%d: %q starts at %d:%02d, but the row before ends at %d:%02d", runSheet, r.line, r.block, r.start/60, r.start%60, clock/60, clock%60)
+				}
+				clock = r.start + r.spent
+				m := stagePart.FindStringSubmatch(r.block)
+				if m == nil {
+					continue
+				}
+				nn := "00"
+				if m[1] != "intro" {
+					nn = "0" + m[1]
+				}
+				d, ok := timing[nn]
+				require.True(t, ok, "%s:%d: %q names no deck", runSheet, r.line, r.block)
+				want := map[string]int{"slides": d.Slides, "tasks": d.Tasks, "solution": d.Solution}[m[2]]
+				if r.spent != want {
+					t.Errorf("%s:%d: %q takes %d min; the deck says %d", runSheet, r.line, r.block, r.spent, want)
+				}
+			}
+			last := rows[len(rows)-1]
+			require.Equal(t, "end", last.block, "%s:%d: a schedule ends with an \"end\" row", runSheet, last.line)
+			if n == 0 {
+				require.Equal(t, 210, last.start, "the 3½-hour room ends at 3:30")
+			}
+		})
+	}
+
+	t.Run("the README and the intro point at it", func(t *testing.T) {
+		if !strings.Contains(readFile(t, "README.md"), "("+runSheet+")") {
+			t.Errorf("README.md does not link %s", runSheet)
+		}
+		if !strings.Contains(readFile(t, "slides/00-intro.md"), runSheet) {
+			t.Errorf("slides/00-intro.md does not name %s", runSheet)
+		}
+	})
 }
