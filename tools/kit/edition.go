@@ -39,6 +39,7 @@ var editionRoots = []string{
 	".gitattributes", ".gitignore", "Makefile", "go.mod", "go.sum",
 	"exercises_test", "internal", "slides", "tools/kit", "tools/slides",
 	"tools/dashboard", // kit dashboard, a live view of the learner's own stage
+	"docs",            // the cheat sheet and the run-sheet
 }
 
 // editionFile is one file of the edition.
