@@ -58,8 +58,9 @@ doctor: $(KIT) ## check this machine: Go version, C compiler or pure-Go fallback
 $(TEST_STAGES): test-stage%: $(KIT) ## run stage N's tests against your code in stages/ (e.g. make test-stage2)
 	@$(KIT) test $*
 
-$(RUN_STAGES): run-stage%: $(KIT) ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution)
-	@dir=$$($(KIT) dir $* $(if $(SOLUTION),solution)) || exit 1; \
+$(RUN_STAGES): run-stage%: $(KIT) ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution; VARIANT=name, one of its known-wrong variants)
+	@if [ -n '$(VARIANT)' ]; then exec $(KIT) run $* -variant '$(VARIANT)' -- $(ARGS); fi; \
+	dir=$$($(KIT) dir $* $(if $(SOLUTION),solution)) || exit 1; \
 	echo "Building and starting $$dir (Ctrl-C stops it) ..."; \
 	go build -o .data/bin/server-$* ./$$dir/cmd/server && exec .data/bin/server-$* $(ARGS)
 
