@@ -28,6 +28,7 @@ DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
 .PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo tail webhook-sink board status watch hint bench slides \
+	demos demo-race demo-why-40 demo-retry \
 	maintainer-only learner-edition dashboard test-browser \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
@@ -92,6 +93,18 @@ demo: $(KIT) ## the latest stage's solution with a seeded story, on 127.0.0.1:80
 tail: $(KIT) ## follow the global event log of a running stage in the terminal (URL=..., FROM=N, WIDE=1: ids whole)
 	@$(KIT) tail $(if $(URL),-url '$(URL)') $(if $(FROM),-from '$(FROM)') $(if $(WIDE),-wide)
 
+# Demo scripts: each builds a stage's solution (a known-wrong variant where it shows
+# one), starts it on a fresh database on a free port, says what to tell the room
+# and ends with a VERDICT line. make demos runs them all (make test does).
+demo-race: maintainer-only $(KIT) ## stage 1: 40 withdrawals at once lose updates with read-modify-write, every time, and never without
+	@$(KIT) script race
+
+demo-why-40: maintainer-only $(KIT) ## stage 2: why is Ada's balance 40? her events and their references, as a table
+	@$(KIT) script why-40
+
+demo-retry: maintainer-only $(KIT) ## stage 3: two withdrawals on one version: the conflict retried with a fresh decision, in the request log
+	@$(KIT) script retry
+
 webhook-sink: $(KIT) ## print each message stage 5's relay POSTs (run it with ARGS='-webhook http://127.0.0.1:9090/messages'; SINK_ARGS='-status 503' refuses them)
 	@$(KIT) sink $(SINK_ARGS)
 
@@ -124,7 +137,7 @@ maintainer-only:
 # make test prints how long it took: it must stay well inside CI's 90 minutes.
 TEST_STARTED := $(shell date +%s)
 
-test: maintainer-only check-stages test-tools test-browser verify fuzz mutate-incremental embed-check lint ## everything: the README's test command
+test: maintainer-only check-stages test-tools test-browser verify fuzz mutate-incremental demos embed-check lint ## everything: the README's test command
 	@echo "make test: all checks passed in $$(( $$(date +%s) - $(TEST_STARTED) )) s"
 
 check-stages: maintainer-only $(KIT) ## stages/ is exactly what the generator writes from solutions/
@@ -160,6 +173,9 @@ MUTATE_STAGES ?= 1 2 3 4 5
 
 mutate-incremental: maintainer-only $(KIT) ## as mutate, but an unchanged stage is settled by its ledger and a sample of its kills
 	@$(KIT) mutate -incremental $(if $(V),-v) $(or $(N),$(MUTATE_STAGES))
+
+demos: maintainer-only $(KIT) ## run every demo script (make demo-*) and fail on a verdict not shown
+	@$(KIT) script all
 
 embed-check: maintainer-only $(KIT) ## code on the slides is current with solutions/
 	@$(KIT) embed -check

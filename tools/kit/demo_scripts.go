@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The demo scripts are what a presenter runs in front of the room to break a
+// stage on purpose, or to show one of its promises kept: each builds the
+// stage's solution (with a known-wrong variant where it shows one), starts it
+// on a fresh database, says step by step what to tell the room, and ends with a
+// VERDICT line saying what the run showed. Each finishes on its own, so
+// `make demos` runs them all in make test and fails when one did not show what
+// it is for. One make target each: make demo-race, make demo-why-40, ...
+
+// demoScript is one demo: make demo-NAME.
+type demoScript struct {
+	name  string
+	stage int
+	title string
+	run   func(d *demo) (verdict string, err error)
+}
+
+// demoScripts are the scripts, in the order of the stages they show.
+var demoScripts = []demoScript{
+	{"race", 1, "40 withdrawals at once: lost updates with read-modify-write, none without", demoRace},
+	{"why-40", 2, "why is Ada's balance 40? Her events and their references say", demoWhy40},
+	{"retry", 3, "two withdrawals decided on one version: the conflict is retried with a fresh decision", demoRetry},
+}
+
+func init() {
+	commands["script"] = command{"script NAME|all        run a presenter's demo script (make demo-NAME), or all of them, checking each verdict (make demos)", runScript}
+}
+
+func runScript(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("usage: kit script NAME|all; the scripts:\n%s", scriptList())
+	}
+	if args[0] == "all" {
+		return runAllScripts(os.Stdout)
+	}
+	for _, sc := range demoScripts {
+		if sc.name == args[0] {
+			return runOneScript(sc, os.Stdout)
+		}
+	}
+	return fmt.Errorf("no demo script %q; the scripts:\n%s", args[0], scriptList())
+}
+
+// scriptList names each script with its stage and title.
+func scriptList() string {
+	t := newTable("make", "stage", "shows")
+	for _, sc := range demoScripts {
+		t.add("demo-"+sc.name, sc.stage, sc.title)
+	}
+	return indentLines(t.String(), "  ")
+}
+
+// runOneScript runs sc and prints its verdict; it fails when the demo did not
+// show what it should.
+func runOneScript(sc demoScript, w io.Writer) error {
+	s, err := stageByArg(strconv.Itoa(sc.stage))
+	if err != nil {
+		return err
+	}
+	if !s.hasSolution() {
+		return errNoSolution(s, "make demo-"+sc.name)
+	}
+	d, err := newDemo(s, w)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "== make demo-%s · stage %d (%s) ==\n%s\n", sc.name, s.Number, s.Slug, sc.title)
+	verdict, err := sc.run(d)
+	err = errors.Join(err, d.close())
+	if err != nil {
+		fmt.Fprintf(w, "\nVERDICT: NOT SHOWN: %v\n", strings.TrimPrefix(err.Error(), errNotShown.Error()+": "))
+		return fmt.Errorf("demo-%s did not show what it should", sc.name)
+	}
+	fmt.Fprintf(w, "\nVERDICT: %s\n", verdict)
+	return nil
+}
+
+// runAllScripts runs every script, one after the other, and ends with a table
+// of their outcomes and times; it fails when any of them failed.
+func runAllScripts(w io.Writer) error {
+	started := time.Now()
+	t := newTable("make", "outcome", "seconds")
+	failed := 0
+	for _, sc := range demoScripts {
+		began := time.Now()
+		outcome := "shown"
+		if err := runOneScript(sc, w); err != nil {
+			fmt.Fprintf(w, "kit script %s: %v\n", sc.name, err)
+			outcome, failed = "NOT SHOWN", failed+1
+		}
+		t.add("demo-"+sc.name, outcome, int(time.Since(began).Seconds()))
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "== make demos: %d scripts in %d s ==\n%s", len(demoScripts), int(time.Since(started).Seconds()), t)
+	if failed > 0 {
+		return fmt.Errorf("%d of %d demo scripts did not show what they should", failed, len(demoScripts))
+	}
+	return nil
+}
