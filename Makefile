@@ -28,7 +28,7 @@ DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
 .PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo tail webhook-sink board status watch hint bench slides \
-	demos demo-race demo-why-40 demo-retry \
+	demos demo-race demo-why-40 demo-retry demo-relay-crash demo-duplicate demo-rebuild \
 	maintainer-only learner-edition dashboard test-browser \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
@@ -104,6 +104,15 @@ demo-why-40: maintainer-only $(KIT) ## stage 2: why is Ada's balance 40? her eve
 
 demo-retry: maintainer-only $(KIT) ## stage 3: two withdrawals on one version: the conflict retried with a fresh decision, in the request log
 	@$(KIT) script retry
+
+demo-relay-crash: maintainer-only $(KIT) ## stage 5: the relay killed mid-load and restarted: every message arrives at a webhook sink, the copy shown
+	@$(KIT) script relay-crash
+
+demo-duplicate: maintainer-only $(KIT) ## stage 6: a message delivered twice to the statement service: applied once, the statement unchanged
+	@$(KIT) script duplicate
+
+demo-rebuild: maintainer-only $(KIT) ## stage 6: a read model rebuilt beside the live one, paused half way, then switched in one transaction
+	@$(KIT) script rebuild
 
 webhook-sink: $(KIT) ## print each message stage 5's relay POSTs (run it with ARGS='-webhook http://127.0.0.1:9090/messages'; SINK_ARGS='-status 503' refuses them)
 	@$(KIT) sink $(SINK_ARGS)

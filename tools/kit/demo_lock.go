@@ -44,6 +44,40 @@ func holdWriteLock(path string) (*writeLock, error) {
 	return &writeLock{db: db, tx: tx}, nil
 }
 
+// grabWriteLockWhen takes the write lock on the database file at path the
+// first moment it is free and the query ready (one boolean) says yes, trying
+// every 200 µs for at most limit. A demo that must catch a server between two
+// of its own commits (a rebuild's batches) cannot use SQLite's busy handler: it
+// sleeps longer and longer between tries, up to 100 ms, while a writer that
+// commits batch after batch takes the lock again first, every time.
+func grabWriteLockWhen(path string, limit time.Duration, ready string, args ...any) (*writeLock, error) {
+	db, err := sqlitedb.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Write.Exec(`PRAGMA busy_timeout = 0`); err != nil { // the pool's one connection keeps it
+		return nil, errors.Join(err, db.Close())
+	}
+	for deadline := time.Now().Add(limit); ; time.Sleep(200 * time.Microsecond) {
+		if time.Now().After(deadline) {
+			return nil, errors.Join(notShown("the write lock was not free, or %q not true, within %s", ready, limit), db.Close())
+		}
+		tx, err := db.Write.BeginTx(context.Background(), nil)
+		if sqlitedb.IsBusy(err) {
+			continue
+		}
+		if err != nil {
+			return nil, errors.Join(err, db.Close())
+		}
+		var ok bool
+		if err := tx.QueryRow(ready, args...).Scan(&ok); err != nil || !ok {
+			_ = tx.Rollback()
+			continue // not yet: let the server's writers in
+		}
+		return &writeLock{db: db, tx: tx}, nil
+	}
+}
+
 // release lets the waiting writes go, having written nothing.
 func (l *writeLock) release() error {
 	return errors.Join(l.tx.Rollback(), l.db.Close())

@@ -136,3 +136,11 @@ func shorten(text string, n int) string {
 	}
 	return string([]rune(text)[:n-1]) + "…"
 }
+
+// howMany is "1 copy", "2 copies".
+func howMany(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}

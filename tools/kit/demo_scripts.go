@@ -31,6 +31,9 @@ var demoScripts = []demoScript{
 	{"race", 1, "40 withdrawals at once: lost updates with read-modify-write, none without", demoRace},
 	{"why-40", 2, "why is Ada's balance 40? Her events and their references say", demoWhy40},
 	{"retry", 3, "two withdrawals decided on one version: the conflict is retried with a fresh decision", demoRetry},
+	{"relay-crash", 5, "the relay killed mid-load and restarted: every message arrives, copies possible", demoRelayCrash},
+	{"duplicate", 6, "one message delivered twice: the statement counts it once", demoDuplicate},
+	{"rebuild", 6, "a read model rebuilt beside the live one, then switched in one transaction", demoRebuild},
 }
 
 func init() {
