@@ -34,6 +34,7 @@ var demoScripts = []demoScript{
 	{"relay-crash", 5, "the relay killed mid-load and restarted: every message arrives, copies possible", demoRelayCrash},
 	{"duplicate", 6, "one message delivered twice: the statement counts it once", demoDuplicate},
 	{"rebuild", 6, "a read model rebuilt beside the live one, then switched in one transaction", demoRebuild},
+	{"upcast", 7, "rows older releases wrote, read through the upcasters and never changed", demoUpcast},
 }
 
 func init() {
