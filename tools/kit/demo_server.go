@@ -46,8 +46,11 @@ func startServer(bin, db string, extra ...string) (*demoServer, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	go s.log.follow(stderr)
-	go func() { _ = cmd.Wait(); close(s.done) }()
+	go func() {
+		s.log.follow(stderr) // to the end of the log first: Wait closes the pipe
+		_ = cmd.Wait()
+		close(s.done)
+	}()
 	if err := s.awaitReady(30 * time.Second); err != nil {
 		s.kill()
 		return nil, err
