@@ -265,12 +265,13 @@ func (d *demo) freshDB() string {
 // variantName ("" for none) and its story told, and starts it on db with extra
 // flags.
 func (d *demo) server(variantName, db string, extra ...string) (*demoServer, error) {
-	bin, v, err := buildServer(d.stage, variantName, d.w)
+	v, err := variantStory(d.stage, variantName, d.w)
 	if err != nil {
 		return nil, err
 	}
-	if v != nil {
-		printVariantStory(d.w, d.stage, *v)
+	bin, err := buildServer(d.stage, v, d.w)
+	if err != nil {
+		return nil, err
 	}
 	return d.start(bin, db, extra...)
 }

@@ -38,12 +38,13 @@ func runRun(args []string) error {
 	if !s.hasSolution() {
 		return errNoSolution(s, fmt.Sprintf("make run-stage%d VARIANT=...", s.Number))
 	}
-	bin, v, err := buildServer(s, *name, os.Stdout)
+	v, err := variantStory(s, *name, os.Stdout)
 	if err != nil {
 		return err
 	}
-	if v != nil {
-		printVariantStory(os.Stdout, s, *v)
+	bin, err := buildServer(s, v, os.Stdout)
+	if err != nil {
+		return err
 	}
 	fmt.Printf("Starting %s (Ctrl-C stops it) ...\n", bin)
 	return execServer(bin, fs.Args())
@@ -69,42 +70,48 @@ func findVariant(s stage, name string) (variant, error) {
 	return variant{}, fmt.Errorf("stage %d has no known-wrong variant %q; its variants are:\n  %s", s.Number, name, strings.Join(names, "\n  "))
 }
 
+// variantStory finds the known-wrong variant of stage s called name and tells
+// its story on w, before anything is built: the room reads what is about to
+// break while it compiles. It returns nil for an empty name.
+func variantStory(s stage, name string, w io.Writer) (*variant, error) {
+	if name == "" {
+		return nil, nil
+	}
+	v, err := findVariant(s, name)
+	if err != nil {
+		return nil, err
+	}
+	printVariantStory(w, s, v)
+	return &v, nil
+}
+
 // buildServer builds stage s's solution server into .data/bin, with the
-// known-wrong variant called variantName patched in through an overlay (none
-// when it is empty). It returns the binary and the variant it applied.
-func buildServer(s stage, variantName string, out io.Writer) (string, *variant, error) {
+// known-wrong variant v patched in through an overlay (none when v is nil),
+// and returns the binary.
+func buildServer(s stage, v *variant, out io.Writer) (string, error) {
 	bin := filepath.Join(".data", "bin", fmt.Sprintf("server-%d-solution", s.Number))
-	args := []string{"build", "-o", ""}
-	var applied *variant
-	if variantName != "" {
-		v, err := findVariant(s, variantName)
+	label := s.SolutionDir()
+	var overlay []string
+	if v != nil {
+		file, err := writeVariantOverlay(s, *v, filepath.Join(".data", "variants"))
 		if err != nil {
-			return "", nil, err
-		}
-		overlay, err := writeVariantOverlay(s, v, filepath.Join(".data", "variants"))
-		if err != nil {
-			return "", nil, err
+			return "", err
 		}
 		bin += "-" + v.Name
-		args = append(args, "-overlay", overlay)
-		applied = &v
+		label += " with known-wrong variant " + v.Name
+		overlay = []string{"-overlay", file}
 	}
 	if runtime.GOOS == "windows" {
 		bin += ".exe"
 	}
-	args[2] = bin
-	args = append(args, "./"+filepath.ToSlash(filepath.Join(s.SolutionDir(), "cmd", "server")))
-	label := s.SolutionDir()
-	if applied != nil {
-		label += " with known-wrong variant " + applied.Name
-	}
 	fmt.Fprintf(out, "Building %s ...\n", label)
+	args := append(append([]string{"build", "-o", bin}, overlay...), "./"+filepath.ToSlash(filepath.Join(s.SolutionDir(), "cmd", "server")))
 	build := exec.Command("go", args...)
 	build.Stdout, build.Stderr = out, os.Stderr
 	if err := build.Run(); err != nil {
-		return "", nil, fmt.Errorf("go build %s: %w", label, err)
+		return "", fmt.Errorf("go build %s: %w", label, err)
 	}
-	return bin, applied, nil
+	return bin, nil
 }
 
 // writeVariantOverlay writes v's patched files and a go build -overlay file that
