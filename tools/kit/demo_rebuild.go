@@ -66,89 +66,123 @@ func projections(srv *demoServer, name string) ([]projectionStatus, projectionSt
 	return answer.Projections, projectionStatus{}, err
 }
 
+// rebuildLook is the projection and Ada's query at one moment of the demo.
+type rebuildLook struct {
+	status projectionStatus
+	answer []byte // GET /accounts?owner=Ada Lovelace
+}
+
+// rebuildRun is one run of the demo: the server, and what it showed.
+type rebuildRun struct {
+	*demo
+	srv                   *demoServer
+	adaOpened, head       int64
+	before, during, after rebuildLook
+}
+
 func demoRebuild(d *demo) (string, error) {
 	srv, err := d.server("", d.freshDB())
 	if err != nil {
 		return "", err
 	}
-	d.step(fmt.Sprintf("Stage 6 with some history: %d accounts, %d deposits each.", rebuildAccounts, rebuildDeposits),
-		"Each read model is a cache of the log, built by a projection that keeps a checkpoint.")
-	adaOpened, head, err := rebuildSeed(srv)
-	if err != nil {
-		return "", err
+	r := &rebuildRun{demo: d, srv: srv}
+	for _, part := range []func() error{r.seed, r.pause, r.finish} {
+		if err := part(); err != nil {
+			return "", err
+		}
 	}
-	if err := awaitProjection(srv, rebuildProjection, func(p projectionStatus) bool { return p.Checkpoint >= head }); err != nil {
-		return "", err
-	}
-	all, before, err := projections(srv, rebuildProjection)
-	if err != nil {
-		return "", err
-	}
-	d.table(projectionsTable(all))
-	ownerQuery := "/accounts?owner=" + url.QueryEscape(rebuildOwner)
-	liveAnswer, err := srv.get(ownerQuery, nil)
-	if err != nil {
-		return "", err
-	}
+	return r.verdict()
+}
 
-	d.step("POST /projections/"+rebuildProjection+"/rebuild (202: started), and the demo takes the write lock between two of its batches.",
+// look reads GET /projections (printing it when note is set) and Ada's query.
+func (r *rebuildRun) look(note string) (rebuildLook, error) {
+	all, p, err := projections(r.srv, rebuildProjection)
+	if err != nil {
+		return rebuildLook{}, err
+	}
+	if note != "" {
+		r.note("%s", note)
+		r.table(projectionsTable(all))
+	}
+	answer, err := r.srv.get("/accounts?owner="+url.QueryEscape(rebuildOwner), nil)
+	return rebuildLook{status: p, answer: answer}, err
+}
+
+// seed gives the bank a history and waits until the read model has all of it.
+func (r *rebuildRun) seed() (err error) {
+	r.step(fmt.Sprintf("Stage 6 with some history: %d accounts, %d deposits each.", rebuildAccounts, rebuildDeposits),
+		"Each read model is a cache of the log, built by a projection that keeps a checkpoint.")
+	if r.adaOpened, r.head, err = rebuildSeed(r.srv); err != nil {
+		return err
+	}
+	if err := awaitProjection(r.srv, rebuildProjection, func(p projectionStatus) bool { return p.Checkpoint >= r.head }); err != nil {
+		return err
+	}
+	r.before, err = r.look("GET /projections:")
+	return err
+}
+
+// pause starts the rebuild and takes the write lock the moment it has started
+// and is between two batches; it looks while the rebuild waits, then lets go.
+func (r *rebuildRun) pause() (err error) {
+	r.step("POST /projections/"+rebuildProjection+"/rebuild (202: started), and the demo takes the write lock between two of its batches.",
 		"The rebuild fills the other build from position 0. The live one goes on serving, untouched.")
 	posted := make(chan error, 1)
 	var started []byte
 	go func() {
 		var err error
-		started, err = srv.want(http.StatusAccepted, http.MethodPost, "/projections/"+rebuildProjection+"/rebuild", nil, nil)
+		started, err = r.srv.want(http.StatusAccepted, http.MethodPost, "/projections/"+rebuildProjection+"/rebuild", nil, nil)
 		posted <- err
 	}()
-	lock, err := grabWriteLockWhen(srv.db, 10*time.Second, `SELECT building IS NOT NULL FROM read_models WHERE projection = ?`, rebuildProjection)
-	if perr := <-posted; err != nil || perr != nil {
-		return "", errors.Join(err, perr)
+	lock, err := grabWriteLockWhen(r.srv.db, 10*time.Second, `SELECT building IS NOT NULL FROM read_models WHERE projection = ?`, rebuildProjection)
+	if err := errors.Join(err, <-posted); err != nil {
+		return err
 	}
-	d.note("the answer of the POST:")
-	d.json(started)
-	all, during, err := projections(srv, rebuildProjection)
-	if err == nil {
-		d.note("GET /projections while the rebuild is paused half way:")
-		d.table(projectionsTable(all))
+	r.note("the answer of the POST:")
+	r.json(started)
+	r.during, err = r.look("GET /projections while the rebuild is paused half way:")
+	if err := errors.Join(err, lock.release()); err != nil {
+		return err
 	}
-	duringAnswer, qerr := srv.get(ownerQuery, nil)
-	if lerr := lock.release(); err == nil {
-		err = lerr
-	}
-	if err != nil || qerr != nil {
-		return "", fmt.Errorf("%v %v", err, qerr)
-	}
-	d.note("GET %s meanwhile: her account, opened at position %d, from the live build %s, complete:", ownerQuery, adaOpened, during.Build)
-	d.json(duringAnswer)
+	r.note("GET /accounts?owner=%s meanwhile: her account, opened at position %d, from the live build %s, complete:",
+		url.QueryEscape(rebuildOwner), r.adaOpened, r.during.status.Build)
+	r.json(r.during.answer)
+	return nil
+}
 
-	d.step("Let go: the rebuild catches up with the log, and one transaction points the views at the new build.",
+// finish waits for the switch and shows it, with the projector's log lines.
+func (r *rebuildRun) finish() (err error) {
+	r.step("Let go: the rebuild catches up with the log, and one transaction points the views at the new build.",
 		"No query ever sees a half-built read model: before the switch the old build, after it the new one, complete.")
-	if err := awaitProjection(srv, rebuildProjection, func(p projectionStatus) bool { return p.Rebuild == nil && p.Build != before.Build }); err != nil {
-		return "", err
+	switched := func(p projectionStatus) bool { return p.Rebuild == nil && p.Build != r.before.status.Build }
+	if err := awaitProjection(r.srv, rebuildProjection, switched); err != nil {
+		return err
 	}
-	all, after, err := projections(srv, rebuildProjection)
-	if err != nil {
-		return "", err
+	if r.after, err = r.look("GET /projections after the switch:"); err != nil {
+		return err
 	}
-	d.table(projectionsTable(all))
-	afterAnswer, err := srv.get(ownerQuery, nil)
-	if err != nil {
-		return "", err
+	for _, line := range r.srv.log.await(2, 2*time.Second, "projection: ", "projection="+rebuildProjection) {
+		r.note("  %s", withoutTime(line))
 	}
-	for _, line := range srv.log.await(2, 2*time.Second, "projection: ", "projection="+rebuildProjection) {
-		d.note("  %s", withoutTime(line))
-	}
+	return nil
+}
+
+// verdict checks that the demo caught the rebuild half way, with queries on
+// the complete live build, and the same answer throughout.
+func (r *rebuildRun) verdict() (string, error) {
+	before, during, after := r.before, r.during, r.after
 	switch {
-	case during.Rebuild == nil:
+	case during.status.Rebuild == nil:
 		return "", notShown("the rebuild was over before the demo could pause it: GET /projections never showed it running")
-	case during.Build != before.Build || during.Rebuild.Checkpoint >= adaOpened:
-		return "", notShown("while paused, the live build was %s (before: %s) and the rebuild at %d, past Ada's account at %d", during.Build, before.Build, during.Rebuild.Checkpoint, adaOpened)
-	case string(afterAnswer) != string(liveAnswer) || string(duringAnswer) != string(liveAnswer):
-		return "", notShown("the query's answer changed across the rebuild:\nbefore %s\nduring %s\nafter  %s", liveAnswer, duringAnswer, afterAnswer)
+	case during.status.Build != before.status.Build || during.status.Rebuild.Checkpoint >= r.adaOpened:
+		return "", notShown("while paused, the live build was %s (before: %s) and the rebuild at %d, past Ada's account at %d",
+			during.status.Build, before.status.Build, during.status.Rebuild.Checkpoint, r.adaOpened)
+	case string(after.answer) != string(before.answer) || string(during.answer) != string(before.answer):
+		return "", notShown("the query's answer changed across the rebuild:\nbefore %s\nduring %s\nafter  %s", before.answer, during.answer, after.answer)
 	}
 	return fmt.Sprintf("rebuilt beside the live model: while build %s filled (paused at position %d of %d), queries read the complete build %s "+
 		"(Ada's account, opened at %d, was there); then one switch made %s live at %d, and her query answered the same before, during and after",
-		during.Rebuild.Build, during.Rebuild.Checkpoint, head, before.Build, adaOpened, after.Build, after.Checkpoint), nil
+		during.status.Rebuild.Build, during.status.Rebuild.Checkpoint, r.head, before.status.Build, r.adaOpened, after.status.Build, after.status.Checkpoint), nil
 }
 
 // rebuildSeed opens the other customers' accounts and makes their deposits,

@@ -5,13 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -235,73 +233,4 @@ func withoutTime(line string) string {
 		}
 	}
 	return line
-}
-
-// demo is one run of a demo script: its presenter, its temporary folder (the
-// fresh databases), and the servers to stop at the end.
-type demo struct {
-	*presenter
-	stage   stage
-	dir     string
-	dbs     int
-	servers []*demoServer
-}
-
-func newDemo(s stage, w io.Writer) (*demo, error) {
-	dir, err := os.MkdirTemp("", "kit-demo-")
-	if err != nil {
-		return nil, err
-	}
-	return &demo{presenter: &presenter{w: w}, stage: s, dir: dir}, nil
-}
-
-// freshDB is the path of a database file no server has used yet.
-func (d *demo) freshDB() string {
-	d.dbs++
-	return filepath.Join(d.dir, fmt.Sprintf("bank-%d.db", d.dbs))
-}
-
-// server builds the stage's solution, with the known-wrong variant called
-// variantName ("" for none) and its story told, and starts it on db with extra
-// flags.
-func (d *demo) server(variantName, db string, extra ...string) (*demoServer, error) {
-	v, err := variantStory(d.stage, variantName, d.w)
-	if err != nil {
-		return nil, err
-	}
-	bin, err := buildServer(d.stage, v, d.w)
-	if err != nil {
-		return nil, err
-	}
-	return d.start(bin, db, extra...)
-}
-
-// start starts a built server; close stops it, if the script has not.
-func (d *demo) start(bin, db string, extra ...string) (*demoServer, error) {
-	srv, err := startServer(bin, db, extra...)
-	if err != nil {
-		return nil, err
-	}
-	d.servers = append(d.servers, srv)
-	return srv, nil
-}
-
-// close stops the servers still running and removes the temporary folder.
-func (d *demo) close() error {
-	for _, srv := range d.servers {
-		select {
-		case <-srv.done:
-		default:
-			srv.stop()
-		}
-	}
-	return os.RemoveAll(d.dir)
-}
-
-// errNotShown is a demo that ran but did not show what it is for.
-var errNotShown = errors.New("the demo did not show what it should")
-
-// notShown says what a demo saw instead of what it should have shown.
-func notShown(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{errNotShown}, args...)...)
 }

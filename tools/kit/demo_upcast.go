@@ -28,6 +28,9 @@ func (r storedRow) String() string {
 	return fmt.Sprintf("%d %d %s v%d %s", r.position, r.version, r.typ, r.schemaVersion, r.data)
 }
 
+// legacyAccounts are the two accounts of seedLegacyRows, by the name the demo gives them.
+var legacyAccounts = []struct{ label, id string }{{"Charles", legacyCharles}, {"company", legacyCompany}}
+
 func demoUpcast(d *demo) (string, error) {
 	d.step("Stage 7, and in its database five rows as the first releases wrote them (a restored backup).",
 		"Old names, old shapes: stored events are facts, and facts are never edited.")
@@ -35,36 +38,62 @@ func demoUpcast(d *demo) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	t := newTable("position", "stream", "version", "stored type", "stored data")
-	for i, r := range before {
-		stream := []string{"Charles", "Charles", "Charles", "company", "company"}[i]
-		t.add(r.position, stream, r.version, fmt.Sprintf("%s v%d", r.typ, r.schemaVersion), shorten(r.data, 70))
+	t := newTable("position", "version", "stored type", "stored data")
+	for _, r := range before {
+		t.add(r.position, r.version, fmt.Sprintf("%s v%d", r.typ, r.schemaVersion), shorten(r.data, 80))
 	}
 	d.table(t)
+	read, err := upcastRead(d, srv)
+	if err != nil {
+		return "", err
+	}
+	balances, err := upcastAccounts(d, srv)
+	if err != nil {
+		return "", err
+	}
+	after, err := legacyRows(srv.db)
+	if err != nil {
+		return "", err
+	}
+	changed := changedRows(before, after)
+	d.note("the five rows after these reads: %d changed", len(changed))
+	rewritten, err := upcastRewritten(d)
+	if err != nil {
+		return "", err
+	}
+	return upcastVerdict(read, balances, changed, rewritten)
+}
 
+// upcastRead shows the legacy streams as GET .../events reads them, and returns them.
+func upcastRead(d *demo, srv *demoServer) ([]streamEvent, error) {
 	d.step("GET /accounts/{id}/events for Charles and the company: every event at its current name and version.",
 		"The upcasters run on read, v1 → v2 → v3; a rename is an alias in the registry. stored_as keeps how the row was written.")
 	var read []streamEvent
-	for _, id := range []string{legacyCharles, legacyCompany} {
-		events, _, err := readStream(srv, id)
+	for _, a := range legacyAccounts {
+		events, _, err := readStream(srv, a.id)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		read = append(read, events...)
 	}
 	d.table(upcastTable(read))
 	first, err := firstEventJSON(srv, legacyCharles)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	d.note("Charles's AccountOpened, stored at v1 (owner), read at v3 (holder with legal_name and type):")
 	d.json(first)
+	return read, nil
+}
 
+// upcastAccounts shows the accounts folded from the legacy events, and
+// GET /schemas; it returns the balances.
+func upcastAccounts(d *demo, srv *demoServer) (map[string]int64, error) {
 	d.step("The accounts, folded from those events, and GET /schemas: which stored shapes are still in the store.",
 		"An upcaster can go once no row needs it any more; /schemas says when.")
-	accounts := newTable("account", "owner", "holder_type", "currency", "balance", "version")
+	t := newTable("account", "owner", "holder_type", "currency", "balance", "version")
 	balances := map[string]int64{}
-	for i, id := range []string{legacyCharles, legacyCompany} {
+	for _, a := range legacyAccounts {
 		var acc struct {
 			Owner      string `json:"owner"`
 			HolderType string `json:"holder_type"`
@@ -72,48 +101,47 @@ func demoUpcast(d *demo) (string, error) {
 			Balance    int64  `json:"balance"`
 			Version    int64  `json:"version"`
 		}
-		if _, err := srv.get("/accounts/"+id, &acc); err != nil {
-			return "", err
+		if _, err := srv.get("/accounts/"+a.id, &acc); err != nil {
+			return nil, err
 		}
-		balances[id] = acc.Balance
-		accounts.add([]string{"Charles", "company"}[i], acc.Owner, acc.HolderType, acc.Currency, acc.Balance, acc.Version)
+		balances[a.id] = acc.Balance
+		t.add(a.label, acc.Owner, acc.HolderType, acc.Currency, acc.Balance, acc.Version)
 	}
-	d.table(accounts)
+	d.table(t)
 	schemas, err := schemasTable(srv)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	d.table(schemas)
-	after, err := legacyRows(srv.db)
-	if err != nil {
-		return "", err
-	}
-	changed := changedRows(before, after)
-	d.note("the five rows after these reads: %d changed", len(changed))
+	return balances, nil
+}
 
+// upcastRewritten makes the same reads on a server with known-wrong variant
+// upcast-by-updating-the-stored-rows, and returns the rows they rewrote.
+func upcastRewritten(d *demo) ([]int, error) {
 	d.step("The same reads with known-wrong variant upcast-by-updating-the-stored-rows.",
 		"\"Upcast once and be done with it\": every read writes the upcast event back over the row it came from.")
-	wrong, wrongBefore, err := upcastServer(d, "upcast-by-updating-the-stored-rows")
+	srv, before, err := upcastServer(d, "upcast-by-updating-the-stored-rows")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	for _, id := range []string{legacyCharles, legacyCompany} {
-		if _, _, err := readStream(wrong, id); err != nil {
-			return "", err
+	for _, a := range legacyAccounts {
+		if _, _, err := readStream(srv, a.id); err != nil {
+			return nil, err
 		}
 	}
-	wrongAfter, err := legacyRows(wrong.db)
+	after, err := legacyRows(srv.db)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	rewritten := changedRows(wrongBefore, wrongAfter)
-	rt := newTable("position", "stored as", "now says")
+	rewritten := changedRows(before, after)
+	t := newTable("position", "stored as", "now says")
 	for _, i := range rewritten {
-		rt.add(wrongAfter[i].position, fmt.Sprintf("%s v%d", wrongBefore[i].typ, wrongBefore[i].schemaVersion), fmt.Sprintf("%s v%d", wrongAfter[i].typ, wrongAfter[i].schemaVersion))
+		t.add(after[i].position, fmt.Sprintf("%s v%d", before[i].typ, before[i].schemaVersion), fmt.Sprintf("%s v%d", after[i].typ, after[i].schemaVersion))
 	}
-	d.note("the rows after the reads: %d of %d rewritten; what the first releases wrote is gone", len(rewritten), len(wrongAfter))
-	d.table(rt)
-	return upcastVerdict(read, balances, changed, rewritten)
+	d.note("the rows after the reads: %d of %d rewritten; what the first releases wrote is gone", len(rewritten), len(after))
+	d.table(t)
+	return rewritten, nil
 }
 
 // upcastServer starts a fresh stage 7 server (with the variant called
