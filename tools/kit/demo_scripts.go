@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 )
 
@@ -80,6 +83,7 @@ func runOneScript(sc demoScript, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer abortOnSignal(d)()
 	fmt.Fprintf(w, "== make demo-%s · stage %d (%s) ==\n%s\n", sc.name, s.Number, s.Slug, sc.title)
 	verdict, err := sc.run(d)
 	err = errors.Join(err, d.close())
@@ -121,6 +125,7 @@ type demo struct {
 	stage   stage
 	dir     string
 	dbs     int
+	mu      sync.Mutex // servers, which abort reads on a signal
 	servers []*demoServer
 }
 
@@ -159,12 +164,16 @@ func (d *demo) start(bin, db string, extra ...string) (*demoServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.mu.Lock()
 	d.servers = append(d.servers, srv)
+	d.mu.Unlock()
 	return srv, nil
 }
 
 // close stops the servers still running and removes the temporary folder.
 func (d *demo) close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for _, srv := range d.servers {
 		select {
 		case <-srv.done:
@@ -173,6 +182,33 @@ func (d *demo) close() error {
 		}
 	}
 	return os.RemoveAll(d.dir)
+}
+
+// abortOnSignal ends the demo's servers and removes its folder when this
+// process is asked to stop (Ctrl-C, or a SIGTERM from CI that reaches only
+// this process), so that no server outlives its demo. A closed output
+// (make demo-race | head) does not end it half way either: SIGPIPE is taken
+// and dropped, the writes fail, and the demo ends and cleans up as usual. It
+// returns the function that stops listening.
+func abortOnSignal(d *demo) func() {
+	signals, pipes := make(chan os.Signal, 1), make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(pipes, syscall.SIGPIPE) // never read: the signal is dropped
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-signals:
+			d.mu.Lock()
+			for _, srv := range d.servers {
+				_ = srv.cmd.Process.Kill()
+			}
+			_ = os.RemoveAll(d.dir)
+			fmt.Fprintln(os.Stderr, "\ndemo stopped")
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return func() { signal.Stop(signals); signal.Stop(pipes); close(done) }
 }
 
 // errNotShown is a demo that ran but did not show what it is for.
