@@ -28,6 +28,7 @@ DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
 .PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo tail webhook-sink board status watch hint bench slides \
+	demos demo-race demo-why-40 demo-retry demo-relay-crash demo-duplicate demo-rebuild demo-upcast \
 	maintainer-only learner-edition dashboard test-browser \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
@@ -58,8 +59,9 @@ doctor: $(KIT) ## check this machine: Go version, C compiler or pure-Go fallback
 $(TEST_STAGES): test-stage%: $(KIT) ## run stage N's tests against your code in stages/ (e.g. make test-stage2)
 	@$(KIT) test $*
 
-$(RUN_STAGES): run-stage%: $(KIT) ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution)
-	@dir=$$($(KIT) dir $* $(if $(SOLUTION),solution)) || exit 1; \
+$(RUN_STAGES): run-stage%: $(KIT) ## run stage N's server on 127.0.0.1:8080 (SOLUTION=1 runs the solution; VARIANT=name, one of its known-wrong variants)
+	@if [ -n '$(VARIANT)' ]; then exec $(KIT) run $* -variant '$(VARIANT)' -- $(ARGS); fi; \
+	dir=$$($(KIT) dir $* $(if $(SOLUTION),solution)) || exit 1; \
 	echo "Building and starting $$dir (Ctrl-C stops it) ..."; \
 	go build -o .data/bin/server-$* ./$$dir/cmd/server && exec .data/bin/server-$* $(ARGS)
 
@@ -90,6 +92,30 @@ demo: $(KIT) ## the latest stage's solution with a seeded story, on 127.0.0.1:80
 
 tail: $(KIT) ## follow the global event log of a running stage in the terminal (URL=..., FROM=N, WIDE=1: ids whole)
 	@$(KIT) tail $(if $(URL),-url '$(URL)') $(if $(FROM),-from '$(FROM)') $(if $(WIDE),-wide)
+
+# Demo scripts: each builds a stage's solution (a known-wrong variant where it shows
+# one), starts it on a fresh database on a free port, says what to tell the room
+# and ends with a VERDICT line. make demos runs them all (make test does).
+demo-race: maintainer-only $(KIT) ## stage 1: 40 withdrawals at once lose updates with read-modify-write, every time, and never without
+	@$(KIT) script race
+
+demo-why-40: maintainer-only $(KIT) ## stage 2: why is Ada's balance 40? her events and their references, as a table
+	@$(KIT) script why-40
+
+demo-retry: maintainer-only $(KIT) ## stage 3: two withdrawals on one version: the conflict retried with a fresh decision, in the request log
+	@$(KIT) script retry
+
+demo-relay-crash: maintainer-only $(KIT) ## stage 5: the relay killed mid-load and restarted: every message arrives at a webhook sink, the copy shown
+	@$(KIT) script relay-crash
+
+demo-duplicate: maintainer-only $(KIT) ## stage 6: a message delivered twice to the statement service: applied once, the statement unchanged
+	@$(KIT) script duplicate
+
+demo-rebuild: maintainer-only $(KIT) ## stage 6: a read model rebuilt beside the live one, paused half way, then switched in one transaction
+	@$(KIT) script rebuild
+
+demo-upcast: maintainer-only $(KIT) ## stage 7: rows older releases wrote, read through the upcasters (stored_as) and never changed
+	@$(KIT) script upcast
 
 webhook-sink: $(KIT) ## print each message stage 5's relay POSTs (run it with ARGS='-webhook http://127.0.0.1:9090/messages'; SINK_ARGS='-status 503' refuses them)
 	@$(KIT) sink $(SINK_ARGS)
@@ -123,7 +149,7 @@ maintainer-only:
 # make test prints how long it took: it must stay well inside CI's 90 minutes.
 TEST_STARTED := $(shell date +%s)
 
-test: maintainer-only check-stages test-tools test-browser verify fuzz mutate-incremental embed-check lint ## everything: the README's test command
+test: maintainer-only check-stages test-tools test-browser verify fuzz mutate-incremental demos embed-check lint ## everything: the README's test command
 	@echo "make test: all checks passed in $$(( $$(date +%s) - $(TEST_STARTED) )) s"
 
 check-stages: maintainer-only $(KIT) ## stages/ is exactly what the generator writes from solutions/
@@ -159,6 +185,9 @@ MUTATE_STAGES ?= 1 2 3 4 5
 
 mutate-incremental: maintainer-only $(KIT) ## as mutate, but an unchanged stage is settled by its ledger and a sample of its kills
 	@$(KIT) mutate -incremental $(if $(V),-v) $(or $(N),$(MUTATE_STAGES))
+
+demos: maintainer-only $(KIT) ## run every demo script (make demo-*) and fail on a verdict not shown
+	@$(KIT) script all
 
 embed-check: maintainer-only $(KIT) ## code on the slides is current with solutions/
 	@$(KIT) embed -check
