@@ -110,3 +110,23 @@ func TestGuard_DecodingRefusesWhatItWouldHaveToGuess(t *testing.T) {
 	_, err := registry.Decode("AccountOpened", 3, []byte(strings.Replace(opened(""), `"kind"`, `"branch":"Leeds","kind"`, 1)))
 	c.NoError(err, "Decode (a tolerant reader: a field added without a new version is ignored)")
 }
+
+func TestGuard_AStoredCurrencyIsThreeCapitalLetters(t *testing.T) {
+	c := spec.Guard(t, stage, "event_checks.go (isCurrencyCode)",
+		"a stored AccountOpened's currency is three capital letters A to Z, any of them: a currency the bank no longer offers still reads")
+	registry := bank.NewRegistry()
+	opened := func(currency string) []byte {
+		return []byte(fmt.Sprintf(`{"account_id":%q,"holder":{"legal_name":"Ada Lovelace","type":"person"},"kind":"checking","currency":%q,"overdraft_limit":0}`, adaID, currency))
+	}
+	for _, code := range []string{"AUD", "CZK", "ZAR", "XAU"} {
+		c.Doing("decode an AccountOpened v3 stored in %s", code)
+		e, err := registry.Decode("AccountOpened", 3, opened(code))
+		c.NoError(err, "Decode")
+		c.That(e.(bank.AccountOpened).Currency == code, "the account in "+code, fmt.Sprintf("%+v", e))
+	}
+	for _, code := range []string{"EU", "EURO", "eur", "@UR", "[UR", "EU1", "€UR"} {
+		c.Doing("decode an AccountOpened v3 stored in %q", code)
+		e, err := registry.Decode("AccountOpened", 3, opened(code))
+		c.That(err != nil, fmt.Sprintf("an error: %q is not three capital letters, and guessing a currency would be a silent wrong value", code), fmt.Sprintf("no error: %+v", e))
+	}
+}

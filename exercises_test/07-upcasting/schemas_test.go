@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
+	bank "github.com/go-es-workshop/kit/stages/07-upcasting"
 )
 
 // Stretch task 7.5: GET /schemas says which names and versions are stored.
@@ -62,4 +63,29 @@ func Test7_5_SchemasCountTheStoredRowsOfEachNameAndVersion(t *testing.T) {
 	}
 	c.Equal(strings.Join(want, "\n"), strings.Join(lines, "\n"),
 		"per type: the version written now, its old names, the rows stored under each name and version (an alias counts for its type); rows of unknown names apart")
+}
+
+func Test7_5_SchemasThatCannotBeCountedAreAnError(t *testing.T) {
+	c := spec.For(t, stage)
+	api, db := newAPI(t)
+	c.OpenAccount(api, "savings", 0)
+	c.Doing("GET /schemas")
+	r := api.Get("/schemas")
+	c.NoStub(r)
+	c.Status(r, http.StatusOK)
+	store, err := bank.NewEventStore(c.Ctx(), db, bank.NewRegistry())
+	c.NoError(err, "NewEventStore")
+	for _, bad := range []struct{ name, break_, repair string }{
+		{"the events table renamed", `ALTER TABLE events RENAME TO events_away`, `ALTER TABLE events_away RENAME TO events`},
+		{"a row whose schema_version is not a number", `UPDATE events SET schema_version = 'two' WHERE global_position = 1`,
+			`UPDATE events SET schema_version = 1 WHERE global_position = 1`},
+	} {
+		execAll(c, db.Write, bad.break_)
+		c.Doing("Schemas, with %s", bad.name)
+		report, err := store.Schemas(c.Ctx())
+		c.That(err != nil, "an error: counts that cannot be read are not zero", fmt.Sprintf("no error: %+v", report))
+		c.Doing("GET /schemas, with %s", bad.name)
+		c.Status(api.Get("/schemas"), http.StatusInternalServerError)
+		execAll(c, db.Write, bad.repair)
+	}
 }

@@ -88,6 +88,24 @@ func Test7_1_APayloadThatIsNotOneJSONObjectIsRefused(t *testing.T) {
 		c.That(err != nil, "an error: an event's payload is one JSON object", "no error: "+string(got))
 		c.Equal(0, calls, "steps run (none: decodePayload refuses what is not one JSON object, before the first step)")
 	}
+	c.Doing("Upcast %q stored at v1: the JSON is cut short", `{"at":1`)
+	_, err = recordingChain(&ran).Upcast(1, []byte(`{"at":1`))
+	c.That(err != nil && strings.Contains(err.Error(), "unexpected EOF"),
+		"an error that says what is wrong with the JSON (decodePayload's, naming the parser's unexpected EOF): the operator fixes the row from it", fmt.Sprint(err))
+}
+
+func Test7_1_DecodeRefusesARowAtAVersionThisCodeNeverWrote(t *testing.T) {
+	c := spec.For(t, stage)
+	c.KeptBy("registry.go (Decode)")
+	v2 := []byte(`{"account_id":"` + adaID + `","holder":{"name":"Ada Lovelace","type":"person"},"kind":"checking","currency":"EUR","overdraft_limit":0}`)
+	c.Doing("Decode an AccountOpened stored at v2")
+	_, err := bank.NewRegistry().Decode("AccountOpened", 2, v2)
+	c.NoError(err, "Decode")
+	for _, version := range []int{0, 4, 9} {
+		c.Doing("Decode the same payload, stored as AccountOpened v%d", version)
+		e, err := bank.NewRegistry().Decode("AccountOpened", version, v2)
+		c.ErrorIs(err, bank.ErrSchemaVersion, fmt.Sprintf("an error wrapping ErrSchemaVersion (the chain's), not %+v", e))
+	}
 }
 
 func Test7_1_NumbersCrossTheChainExactly(t *testing.T) {
