@@ -34,37 +34,57 @@ func runDashboard(args []string) error {
 			return err
 		}
 	}
-	db, err := dashboard.OpenReadOnly(path)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w (try -addr 127.0.0.1:8091)", *addr, err)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv := &http.Server{
-		Handler:           dashboard.Handler(ctx, db, dashboard.Options{Title: filepath.Base(path)}),
-		ReadHeaderTimeout: 5 * time.Second,
-	}
-	fmt.Printf("The dashboard of %s (read-only) is on http://%s/\n  on a projector: http://%s/?theme=projector\nCtrl-C stops it.\n", path, ln.Addr(), ln.Addr())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
+	url, served, err := serveDashboard(ctx, path, *addr)
+	if err != nil {
 		return err
-	case <-ctx.Done():
 	}
-	// The watcher ends with ctx and closes the pages' streams, so this is quick.
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	fmt.Printf("The dashboard of %s (read-only) is on %s\n  on a projector: %s?theme=projector\nCtrl-C stops it.\n", path, url, url)
+	if err := <-served; err != nil {
 		return err
 	}
 	fmt.Println("\ndashboard stopped")
 	return nil
+}
+
+// serveDashboard serves the dashboard of the SQLite file at path on addr until
+// ctx ends; served reports how the server ended, once it has shut down (the
+// watcher ends with ctx and closes the pages' streams, so that is quick).
+func serveDashboard(ctx context.Context, path, addr string) (url string, served <-chan error, err error) {
+	db, err := dashboard.OpenReadOnly(path)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		db.Close()
+		return "", nil, fmt.Errorf("listen on %s: %w (try -addr 127.0.0.1:8091)", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           dashboard.Handler(ctx, db, dashboard.Options{Title: filepath.Base(path)}),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer db.Close()
+		serving := make(chan error, 1)
+		go func() { serving <- srv.Serve(ln) }()
+		select {
+		case err := <-serving:
+			done <- err
+			return
+		case <-ctx.Done():
+		}
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			done <- err
+			return
+		}
+		done <- nil
+	}()
+	return "http://" + ln.Addr().String() + "/", done, nil
 }
 
 // newestStageDB is the stage database in dir written to last: the one the
