@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-es-workshop/kit/exercises_test/spec"
 	"github.com/go-es-workshop/kit/internal/sqlitedb"
@@ -87,7 +88,15 @@ func failingSQLite(c *spec.Check, t *testing.T, db *sqlitedb.DB) (*sqlitedb.DB, 
 	conn := &failingConn{Conn: raw}
 	write := sql.OpenDB(heldConnector{conn})
 	write.SetMaxOpenConns(1)
-	t.Cleanup(func() { _ = write.Close() })
+	t.Cleanup(func() {
+		// A transaction whose context has ended is rolled back by database/sql
+		// in a goroutine of its own, a moment later: wait for it (bounded) before
+		// the connection goes back to db, which closes it at the end of the test.
+		for deadline := time.Now().Add(spec.Patience); write.Stats().InUse > 0 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		_ = write.Close()
+	})
 	return &sqlitedb.DB{Write: write, Read: db.Read}, conn
 }
 

@@ -55,7 +55,9 @@ func TestGuard_AnOldBuildWhoseDropCannotBeginStopsTheProjectionAfterTheSwitch(t 
 	_, err = bank.NewProjector(c.Ctx(), wrapped, store, log, tallyOf(1))
 	c.NoError(err, "NewProjector (version 1)")
 	switched := false // only the projector's goroutine reads and writes it
-	conn.beforeExec = func(query string) { switched = switched || strings.HasPrefix(strings.TrimSpace(query), "UPDATE read_models SET live") }
+	conn.beforeExec = func(query string) {
+		switched = switched || strings.HasPrefix(strings.TrimSpace(query), "UPDATE read_models SET live")
+	}
 	conn.beforeBegin = func() error {
 		if switched {
 			switched = false
