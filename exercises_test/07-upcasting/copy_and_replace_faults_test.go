@@ -202,3 +202,97 @@ func TestGuard_ACopyIntoATargetWhoseTablesCannotBeCreatedFails(t *testing.T) {
 	c.That(err != nil && strings.Contains(err.Error(), "statements"), "an error naming statements: a server on this copy would not start", fmt.Sprint(err))
 	c.Equal(0, len(eventRows(c, to)), "events in the target")
 }
+
+func Test7_4_ABatchTheTargetFailsOnLeavesNothingOfIt(t *testing.T) {
+	for _, fault := range []struct {
+		name   string
+		says   string
+		inject func(c *spec.Check, t *testing.T, to *sqlitedb.DB) (*sqlitedb.DB, func())
+	}{
+		{"the target refuses the event at position 2 (a trigger)", "refused by the test", func(c *spec.Check, t *testing.T, to *sqlitedb.DB) (*sqlitedb.DB, func()) {
+			execAll(c, to.Write, `CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.global_position = 2 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`)
+			return to, func() {}
+		}},
+		{"the batch's transaction cannot begin (a disk I/O error)", errInjected.Error(), func(c *spec.Check, t *testing.T, to *sqlitedb.DB) (*sqlitedb.DB, func()) {
+			wrapped, conn := failingSQLite(c, t, to)
+			conn.beforeBegin = func() error { return errInjected }
+			return wrapped, func() { conn.beforeBegin = nil }
+		}},
+	} {
+		c := spec.For(t, stage)
+		from := sourceWithTables(c, t)
+		to := fileDB(t, "copy.db")
+		storeOn(c, to)
+		target, heal := fault.inject(c, t, to)
+		c.Doing("CopyAndReplace 4 events, one batch, while %s", fault.name)
+		_, err := copyAndReplace(c, from, target)
+		c.That(err != nil && strings.Contains(err.Error(), fault.says), fmt.Sprintf("an error saying %q: the copy stops at the failure", fault.says), fmt.Sprint(err))
+		c.Equal(0, len(eventRows(c, to)), "events in the copy (a batch is one transaction: none of it stays)")
+		heal()
+		writeConnectionFree(c, target)
+	}
+}
+
+func Test7_4_TheCopyCarriesTheOtherTablesOverAsTheyAre(t *testing.T) {
+	c := spec.For(t, stage)
+	c.KeptBy("copy_and_replace_rows.go (copyTables, copyTable)")
+	from := sourceWithTables(c, t)
+	to := fileDB(t, "copy.db")
+	c.Doing("CopyAndReplace a store with 2 idempotency keys, 2 outbox messages and no dead letter")
+	report, err := copyAndReplace(c, from, to)
+	c.NoError(err, "CopyAndReplace")
+	c.Equal(`{"dead_letters":0,"idempotency_keys":2,"outbox":2}`, jsonText(report.Tables), "the report's rows per table (every table of the source that a copy carries over)")
+	for _, table := range []string{"idempotency_keys", "outbox", "dead_letters"} {
+		c.Equal(tableDump(c, from, table), tableDump(c, to, table), "the copy's "+table+", row by row")
+	}
+}
+
+func Test7_4_ATableTheCopyCannotCarryOverFailsTheCopy(t *testing.T) {
+	type fault struct {
+		name   string
+		says   string
+		inject func(c *spec.Check, t *testing.T, from, to *sqlitedb.DB) (source, target *sqlitedb.DB, heal func())
+	}
+	for _, f := range []fault{
+		{"the target refuses a row of outbox (a trigger)", "refused by the test", func(c *spec.Check, t *testing.T, from, to *sqlitedb.DB) (*sqlitedb.DB, *sqlitedb.DB, func()) {
+			execAll(c, to.Write, `CREATE TRIGGER refuse BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`)
+			return from, to, func() {}
+		}},
+		{"the target's idempotency_keys cannot be emptied of a row an earlier run left (a trigger)", "refused by the test", func(c *spec.Check, t *testing.T, from, to *sqlitedb.DB) (*sqlitedb.DB, *sqlitedb.DB, func()) {
+			execAll(c, to.Write, `INSERT INTO idempotency_keys (key, request, stream_id, version, position, recorded_at) VALUES ('stale', '{}', 'account-x', 1, 1, '2024-01-01T00:00:00Z')`,
+				`CREATE TRIGGER keep BEFORE DELETE ON idempotency_keys BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`)
+			return from, to, func() {}
+		}},
+		{"the tables' transaction cannot begin (a disk I/O error)", errInjected.Error(), func(c *spec.Check, t *testing.T, from, to *sqlitedb.DB) (*sqlitedb.DB, *sqlitedb.DB, func()) {
+			wrapped, conn := failingSQLite(c, t, to)
+			begins := 0
+			conn.beforeBegin = func() error {
+				if begins++; begins == 2 { // the first is the batch's
+					return errInjected
+				}
+				return nil
+			}
+			return from, wrapped, func() { conn.beforeBegin = nil }
+		}},
+		{"the source cannot be asked which tables it has (a disk I/O error)", errInjected.Error(), func(c *spec.Check, t *testing.T, from, to *sqlitedb.DB) (*sqlitedb.DB, *sqlitedb.DB, func()) {
+			return readsThrough(c, t, from, failFirst("SELECT count(*) FROM sqlite_master")), to, func() {}
+		}},
+		{"the source's idempotency_keys cannot be read (a disk I/O error)", errInjected.Error(), func(c *spec.Check, t *testing.T, from, to *sqlitedb.DB) (*sqlitedb.DB, *sqlitedb.DB, func()) {
+			return readsThrough(c, t, from, failFirst("SELECT * FROM idempotency_keys")), to, func() {}
+		}},
+	} {
+		c := spec.For(t, stage)
+		c.KeptBy("copy_and_replace_rows.go (copyTables, copyTable)")
+		from := sourceWithTables(c, t)
+		to := fileDB(t, "copy.db")
+		storeOn(c, to)
+		source, target, heal := f.inject(c, t, from, to)
+		before := tableDump(c, to, "idempotency_keys") + "\n" + tableDump(c, to, "outbox")
+		c.Doing("CopyAndReplace a store with idempotency keys and outbox messages while %s", f.name)
+		_, err := copyAndReplace(c, source, target)
+		c.That(err != nil && strings.Contains(err.Error(), f.says), fmt.Sprintf("an error saying %q: a copy without all of the tables is no copy", f.says), fmt.Sprint(err))
+		c.Equal(before, tableDump(c, to, "idempotency_keys")+"\n"+tableDump(c, to, "outbox"), "the copy's tables (they are replaced in one transaction: nothing of it stays)")
+		heal()
+		writeConnectionFree(c, target)
+	}
+}
