@@ -212,6 +212,10 @@ func Test7_4_ACopyOfAStoreThatIsStillWrittenToFails(t *testing.T) {
 			INSERT INTO source.events (event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
 			VALUES (NEW.event_id || '-late', 'account-late', NEW.global_position, 'MoneyDeposited', 1, '{"amount":1}', '{}', NEW.recorded_at);
 		END`)
-	_, err = copyAndReplace(c, from, to)
+	report, err := copyAndReplace(c, from, to)
 	c.ErrorIs(err, bank.ErrSourceChanged, "an error wrapping ErrSourceChanged: the copy would miss what came in meanwhile")
+	copied := eventRows(c, to)
+	c.That(report.Copied == 4 && report.Head == 4 && len(copied) == 4,
+		"the 4 events of the source when the copy began, copied and reported (Copied 4, Head 4): the copy stops at the head it read first, what came in meanwhile is for the next run",
+		fmt.Sprintf("%d events in the copy, report %s", len(copied), jsonText(report)))
 }
