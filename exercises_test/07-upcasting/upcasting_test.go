@@ -97,13 +97,13 @@ func Test7_1_APayloadThatIsNotOneJSONObjectIsRefused(t *testing.T) {
 func Test7_1_DecodeRefusesARowAtAVersionThisCodeNeverWrote(t *testing.T) {
 	c := spec.For(t, stage)
 	c.KeptBy("registry.go (Decode)")
-	v2 := []byte(`{"account_id":"` + adaID + `","holder":{"name":"Ada Lovelace","type":"person"},"kind":"checking","currency":"EUR","overdraft_limit":0}`)
-	c.Doing("Decode an AccountOpened stored at v2")
-	_, err := bank.NewRegistry().Decode("AccountOpened", 2, v2)
+	v3 := []byte(`{"account_id":"` + adaID + `","holder":{"legal_name":"Ada Lovelace","type":"person"},"kind":"checking","currency":"EUR","overdraft_limit":0}`)
+	c.Doing("Decode an AccountOpened stored at v3, the current version")
+	_, err := bank.NewRegistry().Decode("AccountOpened", 3, v3)
 	c.NoError(err, "Decode")
 	for _, version := range []int{0, 4, 9} {
 		c.Doing("Decode the same payload, stored as AccountOpened v%d", version)
-		e, err := bank.NewRegistry().Decode("AccountOpened", version, v2)
+		e, err := bank.NewRegistry().Decode("AccountOpened", version, v3)
 		c.ErrorIs(err, bank.ErrSchemaVersion, fmt.Sprintf("an error wrapping ErrSchemaVersion (the chain's), not %+v", e))
 	}
 }
