@@ -154,11 +154,13 @@ func mutateStage(s stage, tmp string, pool runPool, incremental bool) (mutationR
 	if err != nil {
 		return run, err
 	}
+	l, haveLedger, err := readLedger(s)
+	if err != nil {
+		return run, err
+	}
 	if incremental {
-		switch l, ok, err := readLedger(s); {
-		case err != nil:
-			return run, err
-		case !ok:
+		switch {
+		case !haveLedger:
 			fmt.Printf("stage %d: no %s yet: running every mutant\n", s.Number, ledgerFile)
 		case l.Inputs != inputs:
 			fmt.Printf("stage %d: changed since its %s: running every mutant (commit the new ledger)\n", s.Number, ledgerFile)
@@ -181,7 +183,7 @@ func mutateStage(s stage, tmp string, pool runPool, incremental bool) (mutationR
 	var wg sync.WaitGroup
 	for i := range run.mutants {
 		m := &run.mutants[i]
-		m.Tests = fastestFirst(cover[m.ID], durations)
+		m.Tests = lastKillerFirst(fastestFirst(cover[m.ID], durations), l.Verdict[m.Key])
 		wg.Go(func() {
 			pool.do(func() {
 				began := time.Now()
@@ -308,6 +310,26 @@ func fastestFirst(tests []string, durations map[string]time.Duration) []string {
 		return out[i] < out[j]
 	})
 	return out
+}
+
+// lastKillerFirst moves the test that killed the mutant in the last passing
+// run (its ledger verdict) to the front. It is an order, not a shortcut: the
+// mutant still runs every test that reaches it until one fails, so the verdict
+// is the same as in any order. But a change to a stage rarely changes which test
+// kills a mutant, and its killer is often not the fastest test that reaches it,
+// so a full run after a change mostly runs one test per mutant.
+func lastKillerFirst(tests []string, verdict string) []string {
+	killer, ok := strings.CutPrefix(verdict, "killed by ")
+	if !ok {
+		return tests
+	}
+	killer, _, _ = strings.Cut(killer, "/") // -run matches a subtest by its parent
+	i := slices.Index(tests, killer)
+	if i <= 0 {
+		return tests
+	}
+	out := append([]string{killer}, tests[:i]...)
+	return append(out, tests[i+1:]...)
 }
 
 var failLine = regexp.MustCompile(`(?m)^\s*--- FAIL: (\S+)`)

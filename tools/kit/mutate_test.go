@@ -126,3 +126,24 @@ func TestKeysAreUniqueAndStable(t *testing.T) {
 		}
 	}
 }
+
+func TestLastKillerFirstOnlyReorders(t *testing.T) {
+	tests := []string{"TestA", "TestB", "TestC"}
+	for verdict, want := range map[string][]string{
+		"killed by TestC":         {"TestC", "TestA", "TestB"},
+		"killed by TestB/subtest": {"TestB", "TestA", "TestC"},
+		"killed by TestA":         {"TestA", "TestB", "TestC"},
+		"killed by TestGone":      {"TestA", "TestB", "TestC"},
+		"killed: the tests hang":  {"TestA", "TestB", "TestC"},
+		"equivalent":              {"TestA", "TestB", "TestC"},
+		"":                        {"TestA", "TestB", "TestC"},
+	} {
+		got := lastKillerFirst(tests, verdict)
+		if !slices.Equal(got, want) {
+			t.Errorf("lastKillerFirst(%v, %q) = %v, want %v", tests, verdict, got, want)
+		}
+	}
+	if !slices.Equal(tests, []string{"TestA", "TestB", "TestC"}) {
+		t.Errorf("lastKillerFirst changed its argument: %v", tests)
+	}
+}
