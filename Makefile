@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 # The kit's own tool, built once and rebuilt when its sources change.
 KIT := .data/bin/kit
-KIT_SOURCES := go.mod go.sum $(wildcard tools/kit/*.go internal/*/*.go tools/dashboard/*.go tools/dashboard/assets/*)
+KIT_SOURCES := go.mod go.sum $(wildcard tools/kit/*.go internal/*/*.go internal/dashboard/assets/*)
 # The stages are the NN-topic folders learners have (stages/, exercises_test/).
 STAGES := $(sort $(shell ls stages exercises_test 2>/dev/null | sed -n 's/^0*\([0-9][0-9]*\)-[a-z0-9-]*$$/\1/p'))
 # What make setup compiles: everything, or (without solutions/) what learners run.
