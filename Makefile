@@ -176,11 +176,8 @@ mutate: maintainer-only $(KIT) ## mutation testing: each stage's tests must kill
 	@$(KIT) mutate $(if $(V),-v) $(N)
 
 # The stages make test holds to their mutation ledgers: a stage joins once a
-# full run (make mutate N=7) leaves no survivor and writes its ledger. Stage 7's
-# second full run left none (2136 of 2195 killed, 59 proved equivalent); one of
-# its tests was corrected after it (it needed task 7.2, not only 7.1), which
-# changes its inputs, so its ledger waits for the next full run.
-MUTATE_STAGES ?= 1 2 3 4 5 6
+# full run (make mutate N=7) leaves no survivor and writes its ledger.
+MUTATE_STAGES ?= 1 2 3 4 5 6 7
 
 mutate-incremental: maintainer-only $(KIT) ## as mutate, but an unchanged stage is settled by its ledger and a sample of its kills
 	@$(KIT) mutate -incremental $(if $(V),-v) $(or $(N),$(MUTATE_STAGES))
