@@ -65,8 +65,8 @@ $(RUN_STAGES): run-stage%: $(KIT) ## run stage N's server on 127.0.0.1:8080 (SOL
 	echo "Building and starting $$dir (Ctrl-C stops it) ..."; \
 	go build -o .data/bin/server-$* ./$$dir/cmd/server && exec .data/bin/server-$* $(ARGS)
 
-watch: $(KIT) ## re-run a stage's tests whenever you save a file (polls: works on WSL)
-	@$(KIT) watch $(N)
+watch: $(KIT) ## re-run a stage's tests whenever you save a file (polls: works on WSL; REPORT=http://HOST:PORT tells the room board)
+	@$(KIT) watch $(if $(REPORT),-report "$$REPORT") $(if $(NICK),-nick "$$NICK") $(N)
 
 # REPORT and NICK reach the shell as environment variables (make exports what is set
 # on its command line), so a nickname with quotes or spaces arrives intact.
