@@ -44,8 +44,10 @@ func runMutate(args []string) error {
 			verbose = true
 		case "-incremental":
 			incremental = true
+		case "-inputs":
+			return printInputs(args[1:])
 		default:
-			return fmt.Errorf("usage: kit mutate [-v] [-incremental] [N...]")
+			return fmt.Errorf("usage: kit mutate [-v] [-incremental] [N...] | kit mutate -inputs [N...]")
 		}
 		args = args[1:]
 	}

@@ -73,7 +73,7 @@ func stageInputs(s stage) (string, error) {
 				if d.IsDir() {
 					return filepath.SkipDir // a server's data (.data), the kit's backups: not inputs
 				}
-			case !d.IsDir() && d.Name() != ledgerFile:
+			case !d.IsDir() && d.Name() != ledgerFile && !readOnlyByPeople(s, path):
 				files = append(files, path)
 			}
 			return nil
@@ -92,6 +92,17 @@ func stageInputs(s stage) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// readOnlyByPeople reports whether path is a stage's README, in its solution
+// or its starter: text for the learner that no test reads (a kit test checks
+// that), so a new line in it does not send the stage to a full run.
+func readOnlyByPeople(s stage, path string) bool {
+	if filepath.Base(path) != "README.md" {
+		return false
+	}
+	dir := filepath.Dir(path)
+	return dir == s.SolutionDir() || dir == s.StarterDir()
 }
 
 // internalDeps lists the folders of the kit's internal packages that the
@@ -116,6 +127,33 @@ func internalDeps(s stage) ([]string, error) {
 		}
 	}
 	return slices.Sorted(maps.Keys(dirs)), nil
+}
+
+// printInputs is kit mutate -inputs: each stage's inputs hash beside the one its
+// ledger records, to see which stage a change sends to a full run.
+func printInputs(args []string) error {
+	list, err := selectStages(args)
+	if err != nil {
+		return err
+	}
+	for _, s := range list {
+		inputs, err := stageInputs(s)
+		if err != nil {
+			return err
+		}
+		l, ok, err := readLedger(s)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			fmt.Printf("stage %d inputs %s  (no ledger)\n", s.Number, inputs)
+		case l.Inputs == inputs:
+			fmt.Printf("stage %d inputs %s  (its ledger's)\n", s.Number, inputs)
+		default:
+			fmt.Printf("stage %d inputs %s  (its ledger has %s: a full run)\n", s.Number, inputs, l.Inputs)
+		}
+	}
+	return nil
 }
 
 // readLedger reads the stage's ledger; ok is false when it has none.

@@ -24,6 +24,8 @@ func fakeKit(t *testing.T) stage {
 		"internal/sqlitedb/db.go":            "package sqlitedb\n",
 		"internal/mutant/mutant.go":          "package mutant\n",
 		"internal/dashboard/dashboard.go":    "package dashboard // imported by no stage here\n",
+		"solutions/01-crud/README.md":        "# Stage 1\n",
+		"stages/01-crud/README.md":           "# Stage 1\n",
 		"tools/kit/mutate_sites.go":          "package main\n",
 		"tools/kit/mutate_rewrite.go":        "package main\n",
 	} {
@@ -63,8 +65,10 @@ func TestStageInputsChangeWithEveryInputButTheLedger(t *testing.T) {
 		before = after
 	}
 	appendComment(t, "internal/dashboard/dashboard.go")
+	appendComment(t, "solutions/01-crud/README.md")
+	appendComment(t, "stages/01-crud/README.md")
 	if after, _ := stageInputs(s); after != before {
-		t.Error("changing a package the stage does not import changed its inputs hash: its ledger would be run again for nothing")
+		t.Error("changing a package the stage does not import, or its README, changed its inputs hash: its ledger would be run again for nothing")
 	}
 }
 
@@ -125,5 +129,22 @@ func TestStageInputsCoverTheInternalPackagesAStageImports(t *testing.T) {
 	}
 	for _, d := range dirs {
 		require.DirExists(t, d)
+	}
+}
+
+func TestNoStageTestReadsAStageREADME(t *testing.T) {
+	// stageInputs leaves the stages' READMEs out of the hash: true only while no
+	// test reads them.
+	kitRoot(t)
+	files, err := filepath.Glob("exercises_test/*/*.go")
+	require.NoError(t, err)
+	spec, err := filepath.Glob("exercises_test/spec/*.go")
+	require.NoError(t, err)
+	helpers, err := filepath.Glob("internal/exercise/*.go")
+	require.NoError(t, err)
+	for _, f := range append(append(files, spec...), helpers...) {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NotContains(t, string(data), "README", "%s reads a README: stageInputs must hash the READMEs again", f)
 	}
 }
