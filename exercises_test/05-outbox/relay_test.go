@@ -46,6 +46,30 @@ func Test5_3_TheRelayDeliversEveryMessageInTheOrderItWasWritten(t *testing.T) {
 		"the relay running, and no failed pass in the server's log", fmt.Sprintf("%s %v\n%s", state, err, s.Log()))
 }
 
+func Test5_3_ABacklogGoesOutInTheOutboxsOrder(t *testing.T) {
+	// A relay that was down (a deploy, a crash) comes back to a backlog: one pass
+	// reads it in the outbox's order, and a delivered message holds nothing back.
+	c := spec.For(t, stage)
+	a := newRelayApp(c, t, fastRelay())
+	c.Doing("write a backlog before the relay runs: Ada's account opened and paid into twice, then Bob's opened")
+	ada := a.open(c, "Ada")
+	a.deposit(c, ada, 5)
+	a.deposit(c, ada, 6)
+	bob := a.open(c, "Bob")
+	rows := outboxRows(c, a.db)
+	c.Doing("run the relay")
+	a.runRelay(t)
+	a.pub.await(c, a.Relay, fmt.Sprintf("all %d messages acknowledged", len(rows)), func(got []bank.IntegrationMessage) bool { return len(got) >= len(rows) })
+	var got, want []string
+	for i, m := range a.pub.acknowledged() {
+		got = append(got, m.ID)
+		want = append(want, rows[i].MessageID)
+	}
+	c.That(slices.Equal(got, want),
+		"Ada's three messages, then Bob's: the outbox's order (a delivered message must not hold back the next of its account, or Bob's goes before Ada's deposits)",
+		fmt.Sprintf("%s\n(Ada %s, Bob %s)", describeMessages(a.pub.acknowledged()), ada, bob))
+}
+
 func Test5_3_AMessageIsMarkedPublishedOnlyOnceThePublisherAcknowledgedIt(t *testing.T) {
 	c := spec.For(t, stage)
 	pub := newRecorder()

@@ -31,6 +31,15 @@ func dsn(path string, opts Options, readOnly bool) string {
 	return fileURI(path, q)
 }
 
+// readOnlyDSN is a mattn/go-sqlite3 connection string that can only read.
+func readOnlyDSN(path string) string {
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Set("_busy_timeout", fmt.Sprint(BusyTimeoutMillis))
+	q.Set("_query_only", "1")
+	return fileURI(path, q)
+}
+
 // IsUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY constraint failure.
 func IsUniqueViolation(err error) bool {
 	var se sqlite3.Error

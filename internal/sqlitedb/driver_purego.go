@@ -32,6 +32,15 @@ func dsn(path string, opts Options, readOnly bool) string {
 	return fileURI(path, q)
 }
 
+// readOnlyDSN is a modernc.org/sqlite connection string that can only read.
+func readOnlyDSN(path string) string {
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeoutMillis))
+	q.Add("_pragma", "query_only(1)")
+	return fileURI(path, q)
+}
+
 // IsUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY constraint failure.
 func IsUniqueViolation(err error) bool {
 	var se *sqlite.Error

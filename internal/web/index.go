@@ -41,6 +41,7 @@ td{vertical-align:top;padding:.3rem .6rem}
 <h2>Endpoints</h2>
 <table>{{range .Endpoints}}<tr><td class="m">{{.Method}}</td><td><code>{{.Path}}</code></td><td>{{.Summary}}
 {{if .Curl}}<pre>{{.Curl}}</pre>{{end}}</td></tr>{{end}}</table>
+{{if .Dashboard}}<p>Watch the events arrive: <a href="{{.Dashboard}}/">the live dashboard</a> (add <code>?theme=projector</code> on a projector).</p>{{end}}
 <p>Errors are <code>application/problem+json</code>. Send <code>X-Correlation-ID</code> and <code>X-User-ID</code> headers to see them travel.</p>
 </body></html>`))
 
@@ -57,9 +58,14 @@ func indexHandler(info StageInfo) echo.HandlerFunc {
 		}
 		c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 		c.Response().WriteHeader(http.StatusOK)
+		dashboard := ""
+		if hasDashboard(c.Echo()) {
+			dashboard = DashboardPath
+		}
 		return indexPage.Execute(c.Response(), struct {
 			Info      StageInfo
 			Endpoints []Endpoint
-		}{info, endpoints})
+			Dashboard string
+		}{info, endpoints, dashboard})
 	}
 }

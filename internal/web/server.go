@@ -40,6 +40,7 @@ func New(info StageInfo, health func(context.Context) error, log *slog.Logger) *
 	// Every request gets a deadline: a handler waiting for SQLite's one write
 	// connection (or anything else) gives up with a 503 instead of waiting forever.
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
+		Skipper:      func(c echo.Context) bool { return c.Request().URL.Path == dashboardLive },
 		Timeout:      RequestTimeout,
 		ErrorHandler: func(err error, _ echo.Context) error { return err }, // errorHandler maps it
 	}))

@@ -3,6 +3,8 @@ package browsertest
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/go-es-workshop/kit/internal/dashboard"
 	"github.com/go-es-workshop/kit/internal/sqlitedb"
 )
 
@@ -37,9 +40,9 @@ func TestEveryPanelOfABusyDatabase(t *testing.T) {
 
 	text := run(t, ctx, chromedp.Text(chromedp.CSS("main")))
 	for _, want := range []string{
-		hostile,                          // an owner, in the log and the read model
-		`<img src=x onerror=alert(2)>`,   // a consumer's reason for parking
-		"503 Service Unavailable",        // an outbox message's last error
+		hostile,                           // an owner, in the log and the read model
+		`<img src=x onerror=alert(2)>`,    // a consumer's reason for parking
+		"503 Service Unavailable",         // an outbox message's last error
 		"green v2  15/41", "blue v1 live", // the rebuild beside the live build
 		"AccountCredited", "v2", // a stored shape of an older release
 	} {
@@ -143,4 +146,24 @@ var stage7Schema = []string{
 		message_id TEXT, type TEXT NOT NULL, subject TEXT NOT NULL, data TEXT NOT NULL, reason TEXT NOT NULL, parked_at TEXT NOT NULL)`,
 	`CREATE TABLE processed_messages (consumer TEXT NOT NULL, message_id TEXT NOT NULL, processed_at TEXT NOT NULL, PRIMARY KEY (consumer, message_id))`,
 	`CREATE TABLE statements (account_id TEXT PRIMARY KEY, currency TEXT NOT NULL, balance INTEGER NOT NULL, deposits INTEGER NOT NULL, withdrawals INTEGER NOT NULL, status TEXT NOT NULL)`,
+}
+
+// startDashboard serves the dashboard of dbPath at /dashboard, read-only, as
+// make dashboard does for a database whose server is stopped.
+func startDashboard(t *testing.T, dbPath string) string {
+	t.Helper()
+	db, err := sqlitedb.OpenReadOnly(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	mux := http.NewServeMux()
+	mux.Handle("/dashboard/", dashboard.Handler(ctx, db, dashboard.Options{Title: filepath.Base(dbPath), Prefix: "/dashboard"}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		cancel() // ends the watcher and the page's stream, so Close does not wait for it
+		srv.Close()
+		_ = db.Close()
+	})
+	return srv.URL
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,8 +20,6 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
-
-	"github.com/go-es-workshop/kit/tools/dashboard"
 )
 
 // hostile is an owner's name that would run if the page ever wrote a value as HTML.
@@ -35,18 +32,16 @@ const (
 	shotFull      = "/tmp/dash-shot-full.png"
 )
 
-// TestDashboardInChromium starts stage 7's server on a fresh database, the
-// dashboard on the same file (read-only, mounted at /dashboard as a stage
-// server mounts it), and Chromium on the dashboard; then it makes commands
-// through the API and watches them arrive on the page.
+// TestDashboardInChromium starts stage 7's server on a fresh database and
+// Chromium on the dashboard that server serves at /dashboard/; then it makes
+// commands through the API and watches them arrive on the page.
 func TestDashboardInChromium(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "07-upcasting.db")
 	api := startStageServer(t, dbPath)
-	dash := startDashboard(t, dbPath)
 	ctx := startChromium(t)
 	problems := watchConsole(ctx)
 
-	do(t, ctx, chromedp.EmulateViewport(1280, 720), chromedp.Navigate(dash+"/dashboard/"))
+	do(t, ctx, chromedp.EmulateViewport(1280, 720), chromedp.Navigate(api.url+"/dashboard/"))
 	do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#status.on")), chromedp.WaitVisible(chromedp.CSS("#log-panel")))
 
 	ada := api.command(t, "/accounts", `{"owner":`+quote(hostile)+`,"kind":"checking","currency":"EUR","overdraft_limit":10000}`, "room-open")
@@ -231,25 +226,6 @@ func stop(t *testing.T, server *exec.Cmd) {
 		_ = server.Process.Kill()
 		t.Error("the stage server did not stop within 15 s of SIGINT")
 	}
-}
-
-// startDashboard serves the dashboard of dbPath at /dashboard, read-only.
-func startDashboard(t *testing.T, dbPath string) string {
-	t.Helper()
-	db, err := dashboard.OpenReadOnly(dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	mux := http.NewServeMux()
-	mux.Handle("/dashboard/", dashboard.Handler(ctx, db, dashboard.Options{Title: filepath.Base(dbPath), Prefix: "/dashboard"}))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		cancel() // ends the watcher and the page's stream, so Close does not wait for it
-		srv.Close()
-		_ = db.Close()
-	})
-	return srv.URL
 }
 
 // --- the browser ------------------------------------------------------------------

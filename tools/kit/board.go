@@ -80,6 +80,7 @@ type attendee struct {
 type roomBoard struct {
 	stages    []boardStage
 	order     map[string]int // task id → its place in the kit's order
+	stageOf   map[string]int // task id → its stage's number
 	limits    boardLimits
 	statePath string
 	joinURL   string // what attendees pass as REPORT=, shown on the page
@@ -94,13 +95,14 @@ type roomBoard struct {
 }
 
 func newRoomBoard(stages []boardStage, limits boardLimits) *roomBoard {
-	b := &roomBoard{stages: stages, order: map[string]int{}, limits: limits, log: io.Discard, now: time.Now,
+	b := &roomBoard{stages: stages, order: map[string]int{}, stageOf: map[string]int{}, limits: limits, log: io.Discard, now: time.Now,
 		attendees: map[string]*attendee{},
 		byNick:    newRateLimiter(limits.NickEvery, 1),
 		byAddr:    newRateLimiter(limits.AddrEvery, limits.AddrBurst)}
 	for _, s := range stages {
 		for _, t := range s.Tasks {
 			b.order[t.ID] = len(b.order)
+			b.stageOf[t.ID] = s.Number
 		}
 	}
 	return b
@@ -128,10 +130,13 @@ func kitBoardStages() ([]boardStage, error) {
 	return out, nil
 }
 
-// boardReport is the whole of what an attendee sends.
+// boardReport is the whole of what an attendee sends. make status reports
+// every stage; make watch runs one stage's tests, so it names that stage in
+// Stages, and the board keeps what it knew of the others.
 type boardReport struct {
 	Nick    string    `json:"nick"`
-	Passing *[]string `json:"passing"` // a pointer, to tell a missing list from an empty one
+	Passing *[]string `json:"passing"`          // a pointer, to tell a missing list from an empty one
+	Stages  []int     `json:"stages,omitempty"` // the stages reported on; none: all of them
 }
 
 // problem is an RFC 9457 problem detail: every refusal is one, with a detail a
@@ -200,6 +205,9 @@ func (b *roomBoard) serveReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	passing, err := b.checkTasks(report.Passing)
+	if err == nil {
+		err = b.checkStages(report.Stages, passing)
+	}
 	if err != nil {
 		writeProblem(w, http.StatusUnprocessableEntity, err.Error())
 		return
@@ -208,7 +216,7 @@ func (b *roomBoard) serveReport(w http.ResponseWriter, r *http.Request) {
 		tooMany(w, wait, "too many reports for nickname "+strconv.Quote(nick))
 		return
 	}
-	room, err := b.record(nick, passing)
+	room, err := b.record(nick, passing, report.Stages)
 	if err != nil {
 		writeProblem(w, http.StatusForbidden, err.Error())
 		return
@@ -287,6 +295,34 @@ func (b *roomBoard) checkTasks(ids *[]string) ([]string, error) {
 	return out, nil
 }
 
+// checkStages accepts the numbers of the kit's stages, each once, and only
+// tasks of those stages in passing.
+func (b *roomBoard) checkStages(numbers []int, passing []string) error {
+	known := map[int]bool{}
+	for _, s := range b.stages {
+		known[s.Number] = true
+	}
+	seen := map[int]bool{}
+	for _, n := range numbers {
+		if !known[n] {
+			return fmt.Errorf("stage %d is not one of the kit's stages", n)
+		}
+		if seen[n] {
+			return fmt.Errorf("stage %d is listed twice", n)
+		}
+		seen[n] = true
+	}
+	if len(numbers) == 0 {
+		return nil
+	}
+	for _, id := range passing {
+		if !seen[b.stageOf[id]] {
+			return fmt.Errorf("task %s is not in the stages the report is about (%v)", id, numbers)
+		}
+	}
+	return nil
+}
+
 // clip cuts what an attendee sent before it goes into an error message.
 func clip(s string) string {
 	if utf8.RuneCountInString(s) <= 24 {
@@ -303,11 +339,24 @@ func (b *roomBoard) allow(l *rateLimiter, key string) time.Duration {
 
 // record stores a report and returns how many attendees the board has. A new
 // nickname in a full room is refused; one the board knows is always updated.
-func (b *roomBoard) record(nick string, passing []string) (int, error) {
+// A report about some stages only (make watch) replaces those stages' tasks
+// and keeps the rest.
+func (b *roomBoard) record(nick string, passing []string, stages []int) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.attendees[nick] == nil && len(b.attendees) >= b.limits.MaxAttendees {
+	known := b.attendees[nick]
+	if known == nil && len(b.attendees) >= b.limits.MaxAttendees {
 		return 0, fmt.Errorf("the room is full: the board takes %d nicknames", b.limits.MaxAttendees)
+	}
+	if known != nil && len(stages) > 0 {
+		var kept []string
+		for _, id := range known.Passing {
+			if !slices.Contains(stages, b.stageOf[id]) {
+				kept = append(kept, id)
+			}
+		}
+		passing = append(kept, passing...)
+		slices.SortFunc(passing, func(x, y string) int { return b.order[x] - b.order[y] })
 	}
 	now := b.now()
 	b.attendees[nick] = &attendee{Nick: nick, Passing: passing, Seen: now}
@@ -480,6 +529,7 @@ func runBoard(args []string) error {
 	for _, u := range urls {
 		fmt.Printf("  make status REPORT=%s\n", u)
 	}
+	fmt.Println("or the same REPORT= on make watch, which reports after each run.")
 	fmt.Println("They send a nickname they choose and the ids of the tasks that pass, nothing else. Ctrl-C stops.")
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)

@@ -571,3 +571,39 @@ func TestBoardJoinURLsSayWhereAttendeesReport(t *testing.T) {
 		require.NotContains(t, u, "0.0.0.0")
 	}
 }
+
+func TestAReportAboutOneStageKeepsTheOthers(t *testing.T) {
+	b, srv := startBoard(t, noRateLimits)
+	passingOf := func(nick string) []string {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.attendees[nick].Passing
+	}
+	resp, _ := postReport(t, srv, reportJSON("ada", "1.1", "1.2", "3.1"))
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = postReport(t, srv, string(reportBody("ada", []string{"2.1"}, 2)))
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, []string{"1.1", "1.2", "2.1", "3.1"}, passingOf("ada"), "stage 2's tasks added, in the kit's order")
+	resp, _ = postReport(t, srv, string(reportBody("ada", []string{}, 3)))
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, []string{"1.1", "1.2", "2.1"}, passingOf("ada"), "stage 3 reported with none passing: its task is gone, the rest stay")
+	resp, _ = postReport(t, srv, reportJSON("ada", "3.2"))
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, []string{"3.2"}, passingOf("ada"), "a report with no stages is about all of them")
+
+	for body, want := range map[string]string{
+		string(reportBody("bob", []string{"1.1"}, 2)): "task 1.1 is not in the stages the report is about",
+		string(reportBody("bob", []string{}, 9)):      "stage 9 is not one of the kit's stages",
+		string(reportBody("bob", []string{}, 2, 2)):   "stage 2 is listed twice",
+		`{"nick":"bob","passing":[],"stages":"2"}`:    "not a report",
+		`{"nick":"bob","passing":[],"stages":[1.5]}`:  "not a report",
+	} {
+		resp, text := postReport(t, srv, body)
+		require.GreaterOrEqual(t, resp.StatusCode, 400, body)
+		require.Less(t, resp.StatusCode, 500, body)
+		require.Contains(t, text, want, body)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	require.NotContains(t, b.attendees, "bob", "a refused report records nothing")
+}

@@ -13,12 +13,14 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/go-es-workshop/kit/tools/dashboard"
+	"github.com/go-es-workshop/kit/internal/dashboard"
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
 )
 
-// kit dashboard serves the live view of a stage's database (tools/dashboard)
-// beside the stage's own server, reading the same SQLite file: a presenter runs
-// `make run-stage7 SOLUTION=1` in one terminal and `make dashboard` in another.
+// kit dashboard serves the live view of a stage's database (internal/dashboard)
+// on its own, read-only. Every stage server from stage 2 on serves it too, at
+// /dashboard/; this one is for a database whose server is stopped (after a demo
+// script or a crash test).
 
 func runDashboard(args []string) error {
 	flags := flag.NewFlagSet("dashboard", flag.ContinueOnError)
@@ -52,7 +54,7 @@ func runDashboard(args []string) error {
 // ctx ends; served reports how the server ended, once it has shut down (the
 // watcher ends with ctx and closes the pages' streams, so that is quick).
 func serveDashboard(ctx context.Context, path, addr string) (url string, served <-chan error, err error) {
-	db, err := dashboard.OpenReadOnly(path)
+	db, err := sqlitedb.OpenReadOnly(path)
 	if err != nil {
 		return "", nil, err
 	}

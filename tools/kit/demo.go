@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/go-es-workshop/kit/internal/web"
 )
 
 // runDemo builds the latest stage's solution server, starts it on a fresh
@@ -94,14 +96,8 @@ func runDemo(args []string) error {
 	}
 	s.guide(latest)
 	if latest.Number >= 2 {
-		ctx, stopDashboard := context.WithCancel(context.Background())
-		defer stopDashboard()
-		url, _, err := serveDashboard(ctx, db, dashboardAddr())
-		if err != nil {
-			fmt.Println("(no dashboard:", err, ")")
-		} else {
-			fmt.Printf("\nLive in a browser: %s (on a projector: %s?theme=projector)\n", url, url)
-		}
+		url := base + web.DashboardPath + "/" // the stage server serves it
+		fmt.Printf("\nLive in a browser: %s (on a projector: %s?theme=projector)\n", url, url)
 	}
 	if sink != nil {
 		sink.setQuiet(false) // from now on, each message the relay delivers is printed as it arrives
@@ -466,13 +462,4 @@ Then try:
 
 Ctrl-C stops the server.
 `, latest.Number, latest.Slug, why, s.base, s.ada, s.grace, s.alan, more, s.base)
-}
-
-// dashboardAddr is where make demo serves the dashboard: 127.0.0.1:8090 as make
-// dashboard does, or any free port when that one is taken.
-func dashboardAddr() string {
-	if portFree("127.0.0.1:8090") == nil {
-		return "127.0.0.1:8090"
-	}
-	return "127.0.0.1:0"
 }

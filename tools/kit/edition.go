@@ -37,9 +37,8 @@ func init() {
 // solutions, so they are pristine whatever is in this folder's stages/.
 var editionRoots = []string{
 	".gitattributes", ".gitignore", "Makefile", "go.mod", "go.sum",
-	"exercises_test", "internal", "slides", "tools/kit", "tools/slides",
-	"tools/dashboard", // kit dashboard, a live view of the learner's own stage
-	"docs",            // the cheat sheet and the run-sheet
+	"exercises_test", "internal", "slides", "tools/kit", "tools/slides", // internal/dashboard: the stages serve it
+	"docs", // the cheat sheet and the run-sheet
 }
 
 // editionFile is one file of the edition.

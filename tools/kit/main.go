@@ -21,7 +21,7 @@ var commands = map[string]command{
 	"verify":  {"verify [N]              task tests fail on starters and pass on solutions; known-wrong variants are caught", runVerify},
 	"test":    {"test N                  run stage N's tests against your code and show what is left", runLearnerTest},
 	"status":  {"status [-report URL [-nick NAME]]  a grid of tasks done, per stage; -report sends your nickname and passing tasks to the room board", runStatus},
-	"watch":   {"watch [N]               re-run a stage's tests whenever a file under stages/ is saved (stage N, or the one saved last)", runWatch},
+	"watch":   {"watch [-report URL] [N] re-run a stage's tests whenever a file under stages/ is saved (stage N, or the one saved last); -report tells the room board", runWatch},
 	"hint":    {"hint TASK [LEVEL]       a hint for a task (levels 1-3)", runHint},
 	"reset":   {"reset N                 restore stage N's starter (your files are backed up first)", runReset},
 	"diff":    {"diff N                  what stage N's solution adds to stage N-1's", runDiff},

@@ -44,8 +44,10 @@ func runMutate(args []string) error {
 			verbose = true
 		case "-incremental":
 			incremental = true
+		case "-inputs":
+			return printInputs(args[1:])
 		default:
-			return fmt.Errorf("usage: kit mutate [-v] [-incremental] [N...]")
+			return fmt.Errorf("usage: kit mutate [-v] [-incremental] [N...] | kit mutate -inputs [N...]")
 		}
 		args = args[1:]
 	}
@@ -183,11 +185,18 @@ func mutateStage(s stage, tmp string, pool runPool, incremental bool) (mutationR
 	var wg sync.WaitGroup
 	for i := range run.mutants {
 		m := &run.mutants[i]
-		m.Tests = lastKillerFirst(fastestFirst(cover[m.ID], durations), l.Verdict[m.Key])
+		m.Tests = fastestFirst(cover[m.ID], durations)
+		if _, listed := equivalent[m.Key]; listed && l.Verdict[m.Key] == "equivalent" {
+			// Proved equivalent, and it survived the last full run: running every
+			// test that reaches it again cannot change this run's verdict.
+			m.Reason = "equivalent (listed; it survived the last full run too)"
+			continue
+		}
+		killer := lastKiller(l.Verdict[m.Key])
 		wg.Go(func() {
 			pool.do(func() {
 				began := time.Now()
-				killMutant(s, bin, m, durations)
+				killMutant(s, bin, m, killer, durations)
 				m.Took = time.Since(began)
 			})
 		})
@@ -312,27 +321,30 @@ func fastestFirst(tests []string, durations map[string]time.Duration) []string {
 	return out
 }
 
-// lastKillerFirst moves the test that killed the mutant in the last passing
-// run (its ledger verdict) to the front. It is an order, not a shortcut: the
-// mutant still runs every test that reaches it until one fails, so the verdict
-// is the same as in any order. But a change to a stage rarely changes which test
-// kills a mutant, and its killer is often not the fastest test that reaches it,
-// so a full run after a change mostly runs one test per mutant.
-func lastKillerFirst(tests []string, verdict string) []string {
+// lastKiller is the test that killed a mutant in the stage's last passing
+// full run, from its ledger verdict ("killed by TestX", or "killed: the tests
+// hang (in TestX)"), or "" when the verdict names none.
+func lastKiller(verdict string) string {
 	killer, ok := strings.CutPrefix(verdict, "killed by ")
 	if !ok {
-		return tests
+		killer, ok = strings.CutPrefix(verdict, hangVerdict+" (in ")
+		killer = strings.TrimSuffix(killer, ")")
+	}
+	if !ok {
+		return ""
 	}
 	killer, _, _ = strings.Cut(killer, "/") // -run matches a subtest by its parent
-	i := slices.Index(tests, killer)
-	if i <= 0 {
-		return tests
-	}
-	out := append([]string{killer}, tests[:i]...)
-	return append(out, tests[i+1:]...)
+	return killer
 }
 
-var failLine = regexp.MustCompile(`(?m)^\s*--- FAIL: (\S+)`)
+// hangVerdict is a kill by the timeout: the mutant made a test wait forever.
+const hangVerdict = "killed: the tests hang"
+
+var (
+	failLine = regexp.MustCompile(`(?m)^\s*--- FAIL: (\S+)`)
+	// hungTest is the test go test names when its -test.timeout ends the binary.
+	hungTest = regexp.MustCompile(`(?m)^panic: test timed out after .*\n\s*running tests:\n\s+(\S+) \(`)
+)
 
 // runWithMutant runs the named tests of the mutant binary with mutant id
 // switched on, stopping at the first failure, and returns their output.
@@ -345,33 +357,56 @@ func runWithMutant(ctx context.Context, s stage, bin string, id int, tests []str
 }
 
 // killMutant runs the tests that reach m with m switched on. Any failure, a
-// panic or a hang (stopped by the timeout) kills it.
-func killMutant(s stage, bin string, m *mutantInfo, durations map[string]time.Duration) {
+// panic or a hang (stopped by the timeout) kills it. The test that killed m in
+// the last full run (killer, or "") runs first and alone, with a time budget of
+// its own: a change to a stage rarely changes which test kills a mutant, and a
+// mutant that makes one test hang is then stopped after that test's budget,
+// not after the budget of every test that reaches it. It is an order, not a
+// shortcut: when killer passes, the other tests run as before.
+func killMutant(s stage, bin string, m *mutantInfo, killer string, durations map[string]time.Duration) {
 	if len(m.Tests) == 0 {
 		m.Reason = "no test reaches this code"
 		return
 	}
+	rest := m.Tests
+	if i := slices.Index(m.Tests, killer); i >= 0 {
+		if runMutant(s, bin, m, []string{killer}, durations) {
+			return
+		}
+		rest = slices.Delete(slices.Clone(m.Tests), i, i+1)
+	}
+	if len(rest) > 0 && runMutant(s, bin, m, rest, durations) {
+		return
+	}
+	m.Reason = fmt.Sprintf("%d test(s) reach it and pass", len(m.Tests))
+}
+
+// runMutant runs tests with m switched on, within twice their traced time
+// and 5 s, and reports whether they killed it (m.Killed and m.Reason say how).
+func runMutant(s stage, bin string, m *mutantInfo, tests []string, durations map[string]time.Duration) bool {
 	var budget time.Duration
-	for _, t := range m.Tests {
+	for _, t := range tests {
 		budget += durations[t]
 	}
 	budget = 2*budget + 5*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), budget+5*time.Second)
 	defer cancel()
-	out, err := runWithMutant(ctx, s, bin, m.ID, m.Tests, budget)
+	out, err := runWithMutant(ctx, s, bin, m.ID, tests, budget)
 	if err == nil {
-		m.Reason = fmt.Sprintf("%d test(s) reach it and pass", len(m.Tests))
-		return
+		return false
 	}
 	m.Killed = true
-	switch f := failLine.FindSubmatch(out); {
+	switch f, hung := failLine.FindSubmatch(out), hungTest.FindSubmatch(out); {
 	case f != nil:
 		m.Reason = "killed by " + string(f[1])
+	case hung != nil:
+		m.Reason = hangVerdict + " (in " + string(hung[1]) + ")"
 	case ctx.Err() != nil || strings.Contains(string(out), "test timed out"):
-		m.Reason = "killed: the tests hang"
+		m.Reason = hangVerdict
 	default:
 		m.Reason = "killed: the test binary failed"
 	}
+	return true
 }
 
 // report prints the stage's line and its survivors, and returns its problems.

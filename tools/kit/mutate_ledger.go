@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,10 +48,15 @@ type ledger struct {
 
 // stageInputs hashes what a stage's mutation outcome depends on: its solution
 // and starter, its tests and the shared test helpers, the shared internal
-// packages, the mutant generator, the module's dependencies and Go's version.
+// packages they import, the mutant generator, the module's dependencies and
+// Go's version.
 func stageInputs(s stage) (string, error) {
-	roots := []string{s.SolutionDir(), s.StarterDir(), s.TestDir(), filepath.Join("exercises_test", "spec"), "internal",
-		filepath.Join("tools", "kit", "mutate_sites.go"), filepath.Join("tools", "kit", "mutate_rewrite.go"), "go.mod", "go.sum"}
+	shared, err := internalDeps(s)
+	if err != nil {
+		return "", err
+	}
+	roots := append([]string{s.SolutionDir(), s.StarterDir(), s.TestDir(), filepath.Join("exercises_test", "spec")}, shared...)
+	roots = append(roots, filepath.Join("tools", "kit", "mutate_sites.go"), filepath.Join("tools", "kit", "mutate_rewrite.go"), "go.mod", "go.sum")
 	h := sha256.New()
 	goVersion := runtime.Version()
 	if parts := strings.SplitN(goVersion, ".", 3); len(parts) >= 2 {
@@ -66,7 +73,7 @@ func stageInputs(s stage) (string, error) {
 				if d.IsDir() {
 					return filepath.SkipDir // a server's data (.data), the kit's backups: not inputs
 				}
-			case !d.IsDir() && d.Name() != ledgerFile:
+			case !d.IsDir() && d.Name() != ledgerFile && !readOnlyByPeople(s, path):
 				files = append(files, path)
 			}
 			return nil
@@ -85,6 +92,68 @@ func stageInputs(s stage) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// readOnlyByPeople reports whether path is a stage's README, in its solution
+// or its starter: text for the learner that no test reads (a kit test checks
+// that), so a new line in it does not send the stage to a full run.
+func readOnlyByPeople(s stage, path string) bool {
+	if filepath.Base(path) != "README.md" {
+		return false
+	}
+	dir := filepath.Dir(path)
+	return dir == s.SolutionDir() || dir == s.StarterDir()
+}
+
+// internalDeps lists the folders of the kit's internal packages that the
+// stage's tests, solution and starter import, directly or not, and
+// internal/mutant, which the mutant build adds: a change to a package no
+// stage imports leaves that stage's ledger valid.
+func internalDeps(s stage) ([]string, error) {
+	cmd := exec.Command("go", "list", "-deps", "-test", "-f", "{{.ImportPath}}",
+		s.TestPkg(), "./"+filepath.ToSlash(s.SolutionDir())+"/...", "./"+filepath.ToSlash(s.StarterDir())+"/...")
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr string
+		if e, ok := err.(*exec.ExitError); ok {
+			stderr = string(e.Stderr)
+		}
+		return nil, fmt.Errorf("listing what stage %d imports: %w\n%s", s.Number, err, stderr)
+	}
+	dirs := map[string]bool{filepath.Join("internal", "mutant"): true}
+	for _, path := range strings.Fields(string(out)) {
+		if rest, ok := strings.CutPrefix(path, modulePath+"/internal/"); ok {
+			dirs[filepath.Join("internal", filepath.FromSlash(rest))] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(dirs)), nil
+}
+
+// printInputs is kit mutate -inputs: each stage's inputs hash beside the one its
+// ledger records, to see which stage a change sends to a full run.
+func printInputs(args []string) error {
+	list, err := selectStages(args)
+	if err != nil {
+		return err
+	}
+	for _, s := range list {
+		inputs, err := stageInputs(s)
+		if err != nil {
+			return err
+		}
+		l, ok, err := readLedger(s)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			fmt.Printf("stage %d inputs %s  (no ledger)\n", s.Number, inputs)
+		case l.Inputs == inputs:
+			fmt.Printf("stage %d inputs %s  (its ledger's)\n", s.Number, inputs)
+		default:
+			fmt.Printf("stage %d inputs %s  (its ledger has %s: a full run)\n", s.Number, inputs, l.Inputs)
+		}
+	}
+	return nil
 }
 
 // readLedger reads the stage's ledger; ok is false when it has none.

@@ -127,23 +127,27 @@ func TestKeysAreUniqueAndStable(t *testing.T) {
 	}
 }
 
-func TestLastKillerFirstOnlyReorders(t *testing.T) {
-	tests := []string{"TestA", "TestB", "TestC"}
-	for verdict, want := range map[string][]string{
-		"killed by TestC":         {"TestC", "TestA", "TestB"},
-		"killed by TestB/subtest": {"TestB", "TestA", "TestC"},
-		"killed by TestA":         {"TestA", "TestB", "TestC"},
-		"killed by TestGone":      {"TestA", "TestB", "TestC"},
-		"killed: the tests hang":  {"TestA", "TestB", "TestC"},
-		"equivalent":              {"TestA", "TestB", "TestC"},
-		"":                        {"TestA", "TestB", "TestC"},
+func TestLastKillerIsReadFromTheVerdict(t *testing.T) {
+	for verdict, want := range map[string]string{
+		"killed by TestC":                     "TestC",
+		"killed by TestB/subtest":             "TestB",
+		"killed: the tests hang (in TestH)":   "TestH",
+		"killed: the tests hang (in TestH/s)": "TestH",
+		"killed: the tests hang":              "",
+		"killed: the test binary failed":      "",
+		"equivalent":                          "",
+		"":                                    "",
 	} {
-		got := lastKillerFirst(tests, verdict)
-		if !slices.Equal(got, want) {
-			t.Errorf("lastKillerFirst(%v, %q) = %v, want %v", tests, verdict, got, want)
+		if got := lastKiller(verdict); got != want {
+			t.Errorf("lastKiller(%q) = %q, want %q", verdict, got, want)
 		}
 	}
-	if !slices.Equal(tests, []string{"TestA", "TestB", "TestC"}) {
-		t.Errorf("lastKillerFirst changed its argument: %v", tests)
+}
+
+func TestAHungTestIsNamed(t *testing.T) {
+	out := "panic: test timed out after 7s\n\trunning tests:\n\t\tTestGuard_X (7s)\n\ngoroutine 1 [running]:\n"
+	m := hungTest.FindStringSubmatch(out)
+	if m == nil || m[1] != "TestGuard_X" {
+		t.Fatalf("hungTest on go test's timeout panic: %q", m)
 	}
 }

@@ -33,15 +33,18 @@ var reportClient = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
-// reportBody is the whole report, exactly as it goes over the wire.
-func reportBody(nick string, passing []string) []byte {
+// reportBody is the whole report, exactly as it goes over the wire. stages,
+// when given, are the stages it is about (make watch runs one): the board
+// keeps what it knew of the others.
+func reportBody(nick string, passing []string, stages ...int) []byte {
 	if passing == nil {
 		passing = []string{}
 	}
 	body, _ := json.Marshal(struct {
 		Nick    string   `json:"nick"`
 		Passing []string `json:"passing"`
-	}{nick, passing}) // strings only: it cannot fail
+		Stages  []int    `json:"stages,omitempty"`
+	}{nick, passing, stages}) // strings and numbers only: it cannot fail
 	return body
 }
 
@@ -59,15 +62,16 @@ func reportEndpoint(board string) (string, error) {
 	return u.String(), nil
 }
 
-// reportProgress sends nick and the passing task ids to the board at boardURL.
+// reportProgress sends nick and the passing task ids (of stages, or of every
+// stage) to the board at boardURL.
 // An error says whether the board did not answer or refused, and why. kit
 // status calls it after printing its grid; kit watch can call it after a run.
-func reportProgress(ctx context.Context, boardURL, nick string, passing []string) error {
+func reportProgress(ctx context.Context, boardURL, nick string, passing []string, stages ...int) error {
 	endpoint, err := reportEndpoint(boardURL)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(reportBody(nick, passing)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(reportBody(nick, passing, stages...)))
 	if err != nil {
 		return err
 	}
@@ -159,14 +163,14 @@ func prepareStatusReport(boardURL, nick string) (*statusReport, error) {
 }
 
 // send prints exactly what goes to the board, then sends it.
-func (r *statusReport) send(out io.Writer, passing []string) error {
+func (r *statusReport) send(out io.Writer, passing []string, stages ...int) error {
 	if r == nil {
 		return nil
 	}
-	fmt.Fprintf(out, "\nSending to the room board at %s (this and nothing else):\n  %s\n", r.url, reportBody(r.nick, passing))
+	fmt.Fprintf(out, "\nSending to the room board at %s (this and nothing else):\n  %s\n", r.url, reportBody(r.nick, passing, stages...))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := reportProgress(ctx, r.url, r.nick, passing); err != nil {
+	if err := reportProgress(ctx, r.url, r.nick, passing, stages...); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "The board has it.")

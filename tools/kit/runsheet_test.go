@@ -141,6 +141,20 @@ func TestDeckTimingAddsUp(t *testing.T) {
 					t.Errorf("%s: the divider's note says %d minutes of tasks, the first note %d", divider.where(deck), n, d.Tasks)
 				}
 			}
+			// A self-paced learner reads the stage's README and tasks.md, not the deck.
+			slug := strings.TrimSuffix(filepath.Base(deck), ".md")
+			readme := filepath.Join("solutions", slug, "README.md")
+			if m := regexp.MustCompile(`(?m)^## Your tasks \(about (\d+) minutes`).FindStringSubmatch(readFile(t, readme)); m == nil {
+				t.Errorf("%s has no heading \"## Your tasks (about N minutes\"", readme)
+			} else if n, _ := strconv.Atoi(m[1]); n != d.Tasks {
+				t.Errorf("%s: its tasks take about %d minutes, deck %s says tasks %d min", readme, n, deck, d.Tasks)
+			}
+			tasksFile := filepath.Join("exercises_test", slug, "tasks.md")
+			if m := regexp.MustCompile(`\babout (\d+) minutes`).FindStringSubmatch(readFile(t, tasksFile)); m == nil { // the first: the tasks together
+				t.Errorf("%s does not say \"about N minutes\"", tasksFile)
+			} else if n, _ := strconv.Atoi(m[1]); n != d.Tasks {
+				t.Errorf("%s: its tasks take about %d minutes, deck %s says tasks %d min", tasksFile, n, deck, d.Tasks)
+			}
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // minVariants is how many known-wrong variants each stage must reject at least.
@@ -35,6 +36,7 @@ func runVerify(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	started := time.Now()
 	race := cgoWorks()
 	// The stages are independent: they verify side by side (their tests wait on
 	// timers and disk as much as on the CPU), and report in stage order.
@@ -66,7 +68,8 @@ func runVerify(args []string) error {
 		}
 		problems = append(problems, o.problems...)
 	}
-	fmt.Printf("verify: %d passed, %d failed\n", int(checksRun.Load())-len(problems), len(problems))
+	fmt.Printf("verify: %d passed, %d failed in %s (%d stages at a time)\n", int(checksRun.Load())-len(problems), len(problems),
+		time.Since(started).Round(time.Second), verifyWorkers())
 	if len(problems) > 0 {
 		return fmt.Errorf("%d problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
@@ -86,6 +89,7 @@ func verifyWorkers() int {
 }
 
 func verifyStage(s stage, tmp string, race bool) (string, []string, error) {
+	started := time.Now()
 	var problems []string
 	fail := func(format string, args ...any) {
 		problems = append(problems, fmt.Sprintf("stage %d: ", s.Number)+fmt.Sprintf(format, args...))
@@ -160,8 +164,9 @@ func verifyStage(s stage, tmp string, race bool) (string, []string, error) {
 	if stretch > 0 {
 		optional = fmt.Sprintf(" (%d stretch: the stage works without it)", stretch)
 	}
-	line := fmt.Sprintf("stage %d %-25s tasks %d%s  tests %d (task %d, guard %d)  known-wrong rejected %d/%d  solution checked with %s\n",
-		s.Number, s.Slug, len(tasks), optional, len(solution.Tests), sum(tested), len(solution.Tests)-sum(tested), nVariants, nVariantsTotal(s), driver)
+	line := fmt.Sprintf("stage %d %-25s tasks %d%s  tests %d (task %d, guard %d)  known-wrong rejected %d/%d  solution checked with %s  in %s\n",
+		s.Number, s.Slug, len(tasks), optional, len(solution.Tests), sum(tested), len(solution.Tests)-sum(tested), nVariants, nVariantsTotal(s), driver,
+		time.Since(started).Round(time.Second))
 	return line, problems, nil
 }
 

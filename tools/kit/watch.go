@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -94,9 +96,19 @@ type watcher struct {
 	lastSave time.Time // when a poll saw it
 	pending  bool      // saves seen, tests not yet run
 
-	test func(stage) string // runs a stage's tests and says how it went
+	test func(stage) watchResult // runs a stage's tests and says how it went
 	out  io.Writer
 	tty  bool // out is a terminal: clear it before each run
+
+	report *statusReport    // make watch REPORT=...: the room board, else nil
+	sent   map[int][]string // per stage, the passing tasks the board has from us
+}
+
+// watchResult is what a run shows, and which of the stage's tasks pass (nil
+// when its tests could not tell: the code does not compile, or go test failed).
+type watchResult struct {
+	summary string
+	passing []string
 }
 
 // newWatcher watches the given stage, or, with nil, every stage under stages/.
@@ -175,10 +187,38 @@ func (w *watcher) run(ctx context.Context, enter chan struct{}, why string) {
 		return // Ctrl-C stopped go test too: what it left is no result
 	}
 	w.clear()
-	fmt.Fprintf(w.out, "%s\n\n%s\n\nSave a file to run the tests again · Enter runs them now · Ctrl-C stops\n", head, result)
+	fmt.Fprintf(w.out, "%s\n\n%s\n\n", head, result.summary)
+	if line := w.reportRun(s, result.passing); line != "" {
+		fmt.Fprintf(w.out, "%s\n\n", line)
+	}
+	fmt.Fprintln(w.out, "Save a file to run the tests again · Enter runs them now · Ctrl-C stops")
 	for len(enter) > 0 {
 		<-enter // Enter pressed during the run: what it shows is already fresh
 	}
+}
+
+// reportRun tells the room board (make watch REPORT=...) which of stage s's
+// tasks pass, when that changed since the board last heard from us, and says
+// in one line what it sent. A report names its stage, so the board keeps
+// what it knows of the others. A stage that does not compile is not reported:
+// mid-edit, it would show the room that nothing passes.
+func (w *watcher) reportRun(s stage, passing []string) string {
+	if w.report == nil || passing == nil {
+		return ""
+	}
+	if sent, ok := w.sent[s.Number]; ok && slices.Equal(sent, passing) {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := reportProgress(ctx, w.report.url, w.report.nick, passing, s.Number); err != nil {
+		return "Room board: not sent (" + err.Error() + "); the next run tries again."
+	}
+	if w.sent == nil {
+		w.sent = map[int][]string{}
+	}
+	w.sent[s.Number] = passing
+	return fmt.Sprintf("Room board: sent %s", reportBody(w.report.nick, passing, s.Number))
 }
 
 func (w *watcher) say(line string) { fmt.Fprintln(w.out, line) }
@@ -344,10 +384,21 @@ func screenful(text string, n int, s stage) string {
 	return strings.Join(lines[:n], "\n") + fmt.Sprintf("\n… %d more lines: make test-stage%d shows them all", len(lines)-n, s.Number)
 }
 
-// runWatch is `kit watch [N]`.
+// runWatch is `kit watch [-report URL] [-nick NAME] [N]`.
 func runWatch(args []string) error {
+	flags := flag.NewFlagSet("watch", flag.ContinueOnError)
+	boardURL := flags.String("report", "", "after each run, send your nickname and the stage's passing tasks to the room board at this URL (make board)")
+	nick := flags.String("nick", "", "your nickname on the board (else the one in "+nicknameFile+", else asked once)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	args = flags.Args()
 	if len(args) > 1 {
-		return fmt.Errorf("usage: kit watch [N]")
+		return fmt.Errorf("usage: kit watch [-report URL] [-nick NAME] [N]")
+	}
+	report, err := prepareStatusReport(*boardURL, *nick)
+	if err != nil {
+		return err
 	}
 	all, err := stages()
 	if err != nil {
@@ -365,7 +416,7 @@ func runWatch(args []string) error {
 		return fmt.Errorf("no stages/ folder here: run make watch from the kit's top folder")
 	}
 	w := newWatcher(given, all)
-	w.out, w.test = os.Stdout, testForWatch
+	w.out, w.test, w.report = os.Stdout, testForWatch, report
 	if info, err := os.Stdout.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
 		w.tty = true
 	}
@@ -388,11 +439,20 @@ func runWatch(args []string) error {
 }
 
 // testForWatch runs a stage's tests as make test-stageN does and summarises them.
-func testForWatch(s stage) string {
+func testForWatch(s stage) watchResult {
 	start := time.Now()
 	tasks, run, err := progress(s)
 	if err != nil {
-		return "The tests could not run: " + err.Error()
+		return watchResult{summary: "The tests could not run: " + err.Error()}
 	}
-	return watchSummary(s, tasks, run, time.Since(start))
+	result := watchResult{summary: watchSummary(s, tasks, run, time.Since(start))}
+	if run.BuildFail == "" {
+		result.passing = []string{}
+		for _, p := range tasks {
+			if p.Done() {
+				result.passing = append(result.passing, p.Task.ID)
+			}
+		}
+	}
+	return result
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -121,7 +122,7 @@ func TestWatchRunsOneTestRunAtATimeAndEnterRunsAgain(t *testing.T) {
 	w := newWatcher(nil, []stage{watchCrud, watchAggr})
 	out := &syncBuffer{}
 	w.out, w.quiet = out, 20*time.Millisecond
-	w.test = func(s stage) string {
+	w.test = func(s stage) watchResult {
 		if n := running.Add(1); n > most.Load() {
 			most.Store(n)
 		}
@@ -129,7 +130,7 @@ func TestWatchRunsOneTestRunAtATimeAndEnterRunsAgain(t *testing.T) {
 		if runs.Add(1) == 1 {
 			<-release // the first run takes a while
 		}
-		return "stage " + s.Slug + " tested"
+		return watchResult{summary: "stage " + s.Slug + " tested"}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	enter := make(chan struct{}, 1)
@@ -264,7 +265,10 @@ func TestWatchShowsNoResultForARunStoppedByCtrlC(t *testing.T) {
 	out := &syncBuffer{}
 	w := newWatcher(&watchCrud, []stage{watchCrud})
 	w.out = out
-	w.test = func(stage) string { cancel(); return "no tests ran (go test was interrupted)" }
+	w.test = func(stage) watchResult {
+		cancel()
+		return watchResult{summary: "no tests ran (go test was interrupted)"}
+	}
 	done := make(chan struct{})
 	go func() { w.loop(ctx, 5*time.Millisecond, make(chan struct{}, 1)); close(done) }()
 	select {
@@ -274,4 +278,26 @@ func TestWatchShowsNoResultForARunStoppedByCtrlC(t *testing.T) {
 	}
 	require.Contains(t, out.String(), "Running stage 1's tests")
 	require.NotContains(t, out.String(), "no tests ran", "the remains of an interrupted run are not shown as its result")
+}
+
+func TestWatchReportsItsStageToTheBoardWhenItChanges(t *testing.T) {
+	b, srv := startBoard(t, noRateLimits)
+	resp, _ := postReport(t, srv, reportJSON("ada", "1.1", "1.2"))
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	w := &watcher{report: &statusReport{url: srv.URL, nick: "ada"}}
+	aggregates := stage{Number: 3, Slug: "03-aggregates"}
+
+	require.Equal(t, `Room board: sent {"nick":"ada","passing":["3.1"],"stages":[3]}`, w.reportRun(aggregates, []string{"3.1"}))
+	require.Equal(t, "", w.reportRun(aggregates, []string{"3.1"}), "nothing new: nothing sent")
+	require.Equal(t, "", w.reportRun(aggregates, nil), "a stage that does not compile is not reported")
+	b.mu.Lock()
+	require.Equal(t, []string{"1.1", "1.2", "3.1"}, b.attendees["ada"].Passing, "the board keeps stage 1 from make status")
+	b.mu.Unlock()
+
+	srv.Close()
+	line := w.reportRun(aggregates, []string{"3.1", "3.2"})
+	require.Contains(t, line, "Room board: not sent (the board at "+srv.URL+" does not answer")
+	require.Contains(t, line, "the next run tries again")
+	require.Equal(t, []string{"3.1"}, w.sent[3], "what failed to send is sent again next time")
+	require.Equal(t, "", (&watcher{}).reportRun(aggregates, []string{"3.1"}), "no REPORT=: nothing sent")
 }

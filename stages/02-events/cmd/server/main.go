@@ -1,4 +1,5 @@
 // Command server runs this stage's HTTP API on loopback until SIGINT or SIGTERM.
+// The live dashboard of its database is on the same address, at /dashboard/.
 package main
 
 import (
@@ -42,8 +43,13 @@ func run(ctx context.Context, addr, dbPath string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	live, err := web.MountDashboard(ctx, e, dbPath, bank.Stage.Slug)
+	if err != nil {
+		return err
+	}
+	defer live.Close()
 	return web.Serve(ctx, e, addr, func(a net.Addr) {
 		log.Info(fmt.Sprintf("stage %d (%s) listening on http://%s", bank.Stage.Number, bank.Stage.Slug, a),
-			"db", dbPath, "driver", sqlitedb.Driver())
+			"dashboard", "http://"+a.String()+web.DashboardPath+"/", "db", dbPath, "driver", sqlitedb.Driver())
 	})
 }

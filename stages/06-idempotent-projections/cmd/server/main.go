@@ -1,4 +1,5 @@
 // Command server runs this stage's HTTP API on loopback until SIGINT or SIGTERM.
+// The live dashboard of its database is on the same address, at /dashboard/.
 // With -webhook URL, the relay POSTs every integration message to URL (2xx
 // acknowledges it); without, a subscriber inside the process takes them.
 package main
@@ -56,8 +57,13 @@ func run(ctx context.Context, addr, dbPath, webhook string, log *slog.Logger) er
 		return err
 	}
 	defer s.Wait() // the relay gives its lease back before the database closes
+	live, err := web.MountDashboard(ctx, s.Echo, dbPath, bank.Stage.Slug)
+	if err != nil {
+		return err
+	}
+	defer live.Close()
 	return web.Serve(ctx, s.Echo, addr, func(a net.Addr) {
 		log.Info(fmt.Sprintf("stage %d (%s) listening on http://%s", bank.Stage.Number, bank.Stage.Slug, a),
-			"db", dbPath, "driver", sqlitedb.Driver(), "publisher", publisher)
+			"dashboard", "http://"+a.String()+web.DashboardPath+"/", "db", dbPath, "driver", sqlitedb.Driver(), "publisher", publisher)
 	})
 }

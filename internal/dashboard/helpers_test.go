@@ -84,7 +84,7 @@ func newBank(t *testing.T, tables []string) *bank {
 		_, err := writer.Write.Exec(table)
 		require.NoError(t, err, table)
 	}
-	reader, err := OpenReadOnly(path)
+	reader, err := sqlitedb.OpenReadOnly(path)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, reader.Close()) })
 	return &bank{t: t, path: path, writer: writer, reader: reader}

@@ -162,9 +162,9 @@ func ptr(v int64) *int64 { return &v }
 func TestStoredDataShowsTheCharactersGoEscaped(t *testing.T) {
 	for stored, shown := range map[string]string{
 		`{"owner":"\u003cscript\u003e \u0026 co"}`: "{\n  \"owner\": \"<script> & co\"\n}",
-		`{"path":"C:\\u003cdir"}`:                   "{\n  \"path\": \"C:\\\\u003cdir\"\n}", // an escaped backslash, then text
+		`{"path":"C:\\u003cdir"}`:                  "{\n  \"path\": \"C:\\\\u003cdir\"\n}", // an escaped backslash, then text
 		`{"name":"Ren\u00e9e\u2028"}`:              "{\n  \"name\": \"Ren\\u00e9e\\u2028\"\n}",
-		`not json <b>`:                              `not json <b>`,
+		`not json <b>`:                             `not json <b>`,
 	} {
 		require.Equal(t, shown, indented(stored), stored)
 	}

@@ -6,15 +6,17 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-es-workshop/kit/internal/sqlitedb"
 )
 
 func TestOpenReadOnlyCreatesNothing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "typo.db")
-	_, err := OpenReadOnly(path)
+	_, err := sqlitedb.OpenReadOnly(path)
 	require.ErrorContains(t, err, "no database at "+path)
 	_, err = os.Stat(path)
 	require.ErrorIs(t, err, os.ErrNotExist, "a mistyped -db creates no empty database")
-	_, err = OpenReadOnly(t.TempDir())
+	_, err = sqlitedb.OpenReadOnly(t.TempDir())
 	require.ErrorContains(t, err, "is a folder")
 }
 

@@ -5,7 +5,7 @@
 //
 // It reads the tables directly, so it works on any stage from 2 on without
 // knowing the stage's code, and it only reads: give it a read-only pool (the
-// stage's db.Read, or OpenReadOnly). One watcher goroutine looks for changes
+// stage's db.Read, or sqlitedb.OpenReadOnly). One watcher goroutine looks for changes
 // (watcher.go) and pushes each new state to every open page by Server-Sent
 // Events (sse.go). The page, its script and its style are embedded (page.go);
 // nothing is loaded from the network.
