@@ -73,7 +73,7 @@ func stageInputs(s stage) (string, error) {
 				if d.IsDir() {
 					return filepath.SkipDir // a server's data (.data), the kit's backups: not inputs
 				}
-			case !d.IsDir() && d.Name() != ledgerFile && !readOnlyByPeople(s, path):
+			case !d.IsDir() && d.Name() != ledgerFile && !isStageREADME(s, path):
 				files = append(files, path)
 			}
 			return nil
@@ -94,10 +94,10 @@ func stageInputs(s stage) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// readOnlyByPeople reports whether path is a stage's README, in its solution
-// or its starter: text for the learner that no test reads (a kit test checks
+// isStageREADME reports whether path is a stage's README, in its solution or
+// its starter: text for the learner that no test reads (a kit test checks
 // that), so a new line in it does not send the stage to a full run.
-func readOnlyByPeople(s stage, path string) bool {
+func isStageREADME(s stage, path string) bool {
 	if filepath.Base(path) != "README.md" {
 		return false
 	}

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"os"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
