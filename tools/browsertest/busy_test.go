@@ -3,7 +3,6 @@ package browsertest
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -11,9 +10,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/labstack/echo/v4"
 
-	"github.com/go-es-workshop/kit/internal/dashboard"
 	"github.com/go-es-workshop/kit/internal/sqlitedb"
+	"github.com/go-es-workshop/kit/internal/web"
 )
 
 const (
@@ -148,22 +148,22 @@ var stage7Schema = []string{
 	`CREATE TABLE statements (account_id TEXT PRIMARY KEY, currency TEXT NOT NULL, balance INTEGER NOT NULL, deposits INTEGER NOT NULL, withdrawals INTEGER NOT NULL, status TEXT NOT NULL)`,
 }
 
-// startDashboard serves the dashboard of dbPath at /dashboard, read-only, as
-// make dashboard does for a database whose server is stopped.
+// startDashboard serves the dashboard of dbPath at /dashboard as a stage
+// server mounts it, but with no stage: the database is written by the test.
 func startDashboard(t *testing.T, dbPath string) string {
 	t.Helper()
-	db, err := sqlitedb.OpenReadOnly(dbPath)
+	ctx, cancel := context.WithCancel(context.Background())
+	e := echo.New()
+	reader, err := web.MountDashboard(ctx, e, dbPath, filepath.Base(dbPath))
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	mux := http.NewServeMux()
-	mux.Handle("/dashboard/", dashboard.Handler(ctx, db, dashboard.Options{Title: filepath.Base(dbPath), Prefix: "/dashboard"}))
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(e)
 	t.Cleanup(func() {
 		cancel() // ends the watcher and the page's stream, so Close does not wait for it
 		srv.Close()
-		_ = db.Close()
+		_ = reader.Close()
 	})
 	return srv.URL
 }
