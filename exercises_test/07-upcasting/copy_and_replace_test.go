@@ -168,11 +168,14 @@ func Test7_4_ACopyGoesOnlyIntoANewFileOrItsOwnUnfinishedCopy(t *testing.T) {
 func Test7_4_NoStoredRowEverChanges(t *testing.T) {
 	c := spec.For(t, stage)
 	db := fileDB(t, "bank.db")
-	api, stop := spec.StartAPIOn(t, db, bank.NewServer)
-	defer stop()
+	storeOn(c, db)
 	company := "0190c6a8-7d3e-7a1b-9c2d-000000000c0e"
 	insertRows(c, db, append(legacyAccount(adaID), companyAccount(company)...)...)
+	// The fingerprint is taken before the server starts: its projector reads (and a
+	// wrong one rewrites) the legacy rows as soon as it runs.
 	before := fingerprint(c, db)
+	api, stop := spec.StartAPIOn(t, db, bank.NewServer)
+	defer stop()
 	c.Doing("read every stream, the log and the accounts, rebuild the projections, and copy the store")
 	for _, path := range []string{"/accounts/" + adaID, "/accounts/" + adaID + "/events", "/accounts/" + company, "/accounts/" + company + "/events", "/events"} {
 		r := api.Get(path)

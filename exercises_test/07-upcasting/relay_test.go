@@ -46,6 +46,33 @@ func TestGuard_TheRelayDeliversEveryMessageInTheOrderItWasWritten(t *testing.T) 
 		"the relay running, and no failed pass in the server's log", fmt.Sprintf("%s %v\n%s", state, err, s.Log()))
 }
 
+// A backlog (messages written while no relay ran) is where a wrong pass shows: a relay
+// that holds an account back after every message it delivered, not only after one it
+// could not, still delivers everything, but an account's second message then waits for
+// the next pass while other accounts' go first.
+func TestGuard_ABacklogGoesOutInTheOutboxsOrder(t *testing.T) {
+	c := spec.Guard(t, stage, "relay.go (pass)", "a backlog goes out in the outbox's order, an account's messages one after the other")
+	a := newRelayApp(c, t, fastRelay())
+	c.Doing("open Ada's account and deposit twice into it, then Bob's, with no relay running; then run the relay")
+	ada := a.open(c, "Ada")
+	a.deposit(c, ada, 5)
+	a.deposit(c, ada, 6)
+	bob := a.open(c, "Bob")
+	a.deposit(c, bob, 7)
+	rows := outboxRows(c, a.db)
+	a.runRelay(t)
+	a.pub.await(c, a.Relay, fmt.Sprintf("all %d messages acknowledged", len(rows)), func(got []bank.IntegrationMessage) bool { return len(got) >= len(rows) })
+	got := a.pub.acknowledged()
+	var gotIDs, wantIDs []string
+	for i := range rows {
+		wantIDs = append(wantIDs, rows[i].MessageID)
+	}
+	for _, m := range got {
+		gotIDs = append(gotIDs, m.ID)
+	}
+	c.That(slices.Equal(gotIDs, wantIDs), "each message once, in the outbox's order (a delivered message holds nothing back):\n"+describeRows(rows), describeMessages(got))
+}
+
 func TestGuard_AMessageIsMarkedPublishedOnlyOnceThePublisherAcknowledgedIt(t *testing.T) {
 	c := spec.Guard(t, stage, "relay.go", "A message is marked published only once the publisher acknowledged it")
 	pub := newRecorder()
