@@ -137,6 +137,9 @@ func editionFiles(fullKitURL string) (map[string]editionFile, error) {
 				return err
 			}
 			data, err := os.ReadFile(p)
+			if isDeck(rel) {
+				data = learnerDeck(data)
+			}
 			files[rel] = editionFile{data, info.Mode().Perm() | 0o644}
 			return err
 		})
@@ -194,6 +197,8 @@ func leftOutOfEdition(rel string, d fs.DirEntry) bool {
 		return true
 	case d.IsDir():
 		return name == "node_modules" || name == "known-wrong" || rel == "slides/out"
+	case strings.HasPrefix(name, "mutants-"): // the mutation ledgers quote the solutions
+		return true
 	}
 	return strings.HasPrefix(rel, "tools/kit/") && strings.HasSuffix(name, "_test.go")
 }
