@@ -312,3 +312,12 @@ func TestLearnerDeckStopsAtTheTasksWithoutNotes(t *testing.T) {
 	require.False(t, isDeck("slides/README.md"))
 	require.False(t, isDeck("slides/theme/07-x.md"))
 }
+
+func TestIsLocalPathTellsAFolderFromAnAddress(t *testing.T) {
+	for remote, local := range map[string]bool{
+		"/work/main": true, "../kit": true, "~/kit": true, "kit": true,
+		"https://github.com/x/kit.git": false, "ssh://git@host/kit": false, "git@github.com:x/kit.git": false, "": false,
+	} {
+		require.Equal(t, local, isLocalPath(remote), remote)
+	}
+}
