@@ -60,16 +60,30 @@ func randomRequest(r *rand.Rand, ids []string, stage int) randomReq {
 			"/projections/"+pick(r, "accounts_by_owner", "daily_totals", "account_transactions", "x", "", "%00")+"/rebuild",
 			"/consumer-dead-letters/"+pick(r, "1", "0", "-1", "x", "01", id)+"/redrive")
 	}
+	if stage >= 4 { // the daily totals' report, and its from and to (below)
+		paths = append(paths, "/reports/daily-totals", "/reports/daily-totals")
+	}
+	if stage >= 7 {
+		paths = append(paths, "/schemas", "/schemas/"+pick(r, "MoneyDeposited", "x", ""))
+	}
 	path := pick(r, paths...)
 	if r.IntN(3) == 0 {
-		path += "?" + pick(r, "after", "limit", "owner", "min_position", "as_of", "x") + "=" +
-			pick(r, "0", "-1", "1", "1000", "1001", "9223372036854775808", "abc", "", "%FF", "1e3", "2026-01-01T00:00:00Z")
+		keys := []string{"after", "limit", "owner", "min_position", "as_of", "x"}
+		values := []string{"0", "-1", "1", "1000", "1001", "9223372036854775808", "abc", "", "%FF", "1e3", "2026-01-01T00:00:00Z"}
+		if stage >= 4 {
+			keys = append(keys, "from", "to", "from")
+			values = append(values, "2026-01-01", "2026-02-30", "01/02/2026", "9999-12-31", "-0001-01-01")
+		}
+		path += "?" + pick(r, keys...) + "=" + pick(r, values...)
+		if stage >= 4 && r.IntN(2) == 0 {
+			path += "&to=" + pick(r, values...)
+		}
 	}
 	method := pick(r, http.MethodPost, http.MethodPost, http.MethodPost, http.MethodGet, http.MethodGet,
 		http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodHead, http.MethodOptions)
-	body := randomBody(r)
+	body := randomBody(r, stage)
 	if r.IntN(2) == 0 { // half of them well-formed, so that commands run too
-		method, body = http.MethodPost, validBody(r, path)
+		method, body = http.MethodPost, validBody(r, path, stage)
 	}
 	q := randomReq{BadRequest{Method: method, Path: path, Body: body,
 		ContentType: pick(r, "application/json", "application/json", "application/json; charset=utf-8",
@@ -82,7 +96,7 @@ func randomRequest(r *rand.Rand, ids []string, stage int) randomReq {
 }
 
 // validBody is a well-formed body for the command at path (if any).
-func validBody(r *rand.Rand, path string) string {
+func validBody(r *rand.Rand, path string, stage int) string {
 	switch {
 	case strings.HasSuffix(path, "/deposits"), strings.HasSuffix(path, "/withdrawals"):
 		return fmt.Sprintf(`{"amount":%d}`, pick(r, 1, 100, 2500, 10000, 10000000000))
@@ -95,6 +109,9 @@ func validBody(r *rand.Rand, path string) string {
 				"bank.account.v1.AccountClosed", "bank.account.v9.Nope"), account,
 			pick(r, `{"account_id":"`+account+`","kind":"checking","currency":"EUR"}`, `{"account_id":"`+account+`","amount":5,"currency":"EUR"}`,
 				`{"account_id":"`+account+`","amount":-5,"currency":"EUR"}`, `"text"`, `[1]`, `{}`, `null`))
+	case path == "/accounts" && stage >= 7: // stage 7 brings the holder type
+		return pick(r, `{"owner":"Grace","kind":"savings","currency":"GBP"}`, `{"owner":"Initech","holder_type":"company","kind":"checking","currency":"EUR"}`,
+			`{"owner":"Alan","holder_type":"person","kind":"checking","currency":"EUR","overdraft_limit":5000}`)
 	case path == "/accounts":
 		return pick(r, `{"owner":"Grace","kind":"savings","currency":"GBP"}`, `{"owner":"Alan","kind":"checking","currency":"EUR","overdraft_limit":5000}`)
 	}
@@ -102,19 +119,25 @@ func validBody(r *rand.Rand, path string) string {
 }
 
 // randomBody is valid JSON of the API's fields with values of any type, or not JSON at all.
-func randomBody(r *rand.Rand) string {
+// From stage 7 it also uses the holder type's field and values.
+func randomBody(r *rand.Rand, stage int) string {
 	switch r.IntN(6) {
 	case 0:
 		return pick(r, "", "{", "}", "[]", "null", "0", `"text"`, "{}{}", "\x00\x01", strings.Repeat("[", 2000))
 	case 1:
 		return string([]byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
 	}
+	names := []string{"amount", "amount", "reference", "owner", "kind", "currency", "overdraft_limit", "to", "AMOUNT", "x"}
+	values := []any{0, 1, 5, -5, 2500, 10000000000, 10000000001, 1.5, "25", nil, true,
+		[]int{1}, map[string]int{"a": 1}, "Ada", "", "checking", "savings", "EUR", "eur", "XXX",
+		strings.Repeat("é", 141), "rent\u0007", "\tAda", float64(1<<62) * 4}
+	if stage >= 7 {
+		names = append(names, "holder_type", "holder_type")
+		values = append(values, "person", "company", "Company", "organisation")
+	}
 	fields := map[string]any{}
 	for range r.IntN(5) {
-		name := pick(r, "amount", "amount", "reference", "owner", "kind", "currency", "overdraft_limit", "to", "AMOUNT", "x")
-		fields[name] = pick[any](r, 0, 1, 5, -5, 2500, 10000000000, 10000000001, 1.5, "25", nil, true,
-			[]int{1}, map[string]int{"a": 1}, "Ada", "", "checking", "savings", "EUR", "eur", "XXX",
-			strings.Repeat("é", 141), "rent\u0007", "\tAda", float64(1<<62)*4)
+		fields[pick(r, names...)] = pick(r, values...)
 	}
 	data, err := json.Marshal(fields)
 	if err != nil {

@@ -94,6 +94,29 @@ type roomBoard struct {
 	byAddr    *rateLimiter
 }
 
+// progress says how many tasks pass, counted as the page counts them: the
+// required tasks, and the stretch tasks apart.
+func (b *roomBoard) progress(passing []string) string {
+	var done, required, stretchDone, stretch int
+	for _, s := range b.stages {
+		for _, t := range s.Tasks {
+			has := slices.Contains(passing, t.ID)
+			if t.Optional {
+				stretch++
+				if has {
+					stretchDone++
+				}
+				continue
+			}
+			required++
+			if has {
+				done++
+			}
+		}
+	}
+	return fmt.Sprintf("%d of %d tasks pass, %d of %d stretch", done, required, stretchDone, stretch)
+}
+
 func newRoomBoard(stages []boardStage, limits boardLimits) *roomBoard {
 	b := &roomBoard{stages: stages, order: map[string]int{}, stageOf: map[string]int{}, limits: limits, log: io.Discard, now: time.Now,
 		attendees: map[string]*attendee{},
@@ -361,7 +384,7 @@ func (b *roomBoard) record(nick string, passing []string, stages []int) (int, er
 	now := b.now()
 	b.attendees[nick] = &attendee{Nick: nick, Passing: passing, Seen: now}
 	b.version++
-	fmt.Fprintf(b.log, "%s %q: %d of %d tasks pass\n", now.Format("15:04:05"), nick, len(passing), len(b.order))
+	fmt.Fprintf(b.log, "%s %q: %s\n", now.Format("15:04:05"), nick, b.progress(passing))
 	if err := b.saveLocked(); err != nil {
 		// The report is taken: losing the copy on disk is the board's problem, not the attendee's.
 		fmt.Fprintf(b.log, "cannot keep the room in %s: %v\n", b.statePath, err)

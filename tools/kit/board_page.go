@@ -267,7 +267,7 @@ var boardPage = template.Must(template.New("board").Parse(`<!doctype html>
 <body data-version="{{.Version}}">
 <p class="join"><span>Join the board: <code>make status REPORT={{.JoinURL}}</code></span><span id="live"></span></p>
 {{with .Stuck -}}
-<p class="banner"><span>Most of the room is on <b>{{.ID}}</b></span><span class="title">{{.Title}}</span><span class="count">{{.Count}} of {{.Of}}</span></p>
+<p class="banner"><span>The largest group is on <b>{{.ID}}</b></span><span class="title">{{.Title}}</span><span class="count">{{.Count}} of {{.Of}}</span></p>
 {{- else -}}
 <p class="banner calm">{{if .Rows}}Everyone on the board is done ({{.Finished}} of {{len .Rows}}).{{else}}Nobody has reported yet.{{end}}</p>
 {{- end}}

@@ -116,7 +116,7 @@ func TestBoardTakesAWholeRoomReportingAtOnce(t *testing.T) {
 	require.Contains(t, v.Columns[4].Class, "stuck", "the stuck task's column is marked")
 
 	_, page := getBoard(t, srv.URL+"/")
-	require.Regexp(t, `Most of the room is on <b>2\.2</b></span><span class="title">Names</span><span class="count">12 of 24</span>`, page)
+	require.Regexp(t, `The largest group is on <b>2\.2</b></span><span class="title">Names</span><span class="count">12 of 24</span>`, page)
 	var st struct {
 		Version   int
 		Attendees []attendee

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-es-workshop/kit/internal/dashboard"
 	"github.com/go-es-workshop/kit/internal/sqlitedb"
+	"github.com/go-es-workshop/kit/internal/web"
 )
 
 // kit dashboard serves the live view of a stage's database (internal/dashboard)
@@ -63,10 +64,12 @@ func serveDashboard(ctx context.Context, path, addr string) (url string, served 
 		db.Close()
 		return "", nil, fmt.Errorf("listen on %s: %w (try -addr 127.0.0.1:8091)", addr, err)
 	}
-	srv := &http.Server{
-		Handler:           dashboard.Handler(ctx, db, dashboard.Options{Title: filepath.Base(path)}),
-		ReadHeaderTimeout: 5 * time.Second,
-	}
+	// At /dashboard/, as the stage servers mount it, so that one address works on both;
+	// / leads there.
+	mux := http.NewServeMux()
+	mux.Handle(web.DashboardPath+"/", dashboard.Handler(ctx, db, dashboard.Options{Title: filepath.Base(path), Prefix: web.DashboardPath}))
+	mux.Handle("/{$}", http.RedirectHandler(web.DashboardPath+"/", http.StatusFound))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan error, 1)
 	go func() {
 		defer db.Close()
@@ -86,7 +89,7 @@ func serveDashboard(ctx context.Context, path, addr string) (url string, served 
 		}
 		done <- nil
 	}()
-	return "http://" + ln.Addr().String() + "/", done, nil
+	return "http://" + ln.Addr().String() + web.DashboardPath + "/", done, nil
 }
 
 // newestStageDB is the stage database in dir written to last: the one the

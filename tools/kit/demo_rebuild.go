@@ -122,10 +122,17 @@ func (r *rebuildRun) seed() (err error) {
 	return err
 }
 
-// pause starts the rebuild and takes the write lock the moment it has started
-// and is between two batches; it looks while the rebuild waits, then lets go.
+// rebuiltHalfWay is true while a rebuild is running and its build's checkpoint
+// has reached the second argument: the demo takes the write lock at the first gap
+// between two batches past half of the log, so the room sees a build half done.
+const rebuiltHalfWay = `SELECT COALESCE((SELECT c.position FROM read_models m
+	JOIN checkpoints c ON c.projection = m.projection AND c.build = m.building
+	WHERE m.projection = ?), -1) >= ?`
+
+// pause starts the rebuild and takes the write lock the first time it is between
+// two batches past half of the log; it looks while the rebuild waits, then lets go.
 func (r *rebuildRun) pause() (err error) {
-	r.step("POST /projections/"+rebuildProjection+"/rebuild (202: started), and the demo takes the write lock between two of its batches.",
+	r.step("POST /projections/"+rebuildProjection+"/rebuild (202: started), and the demo takes the write lock between two of its batches, half way through the log.",
 		"The rebuild fills the other build from position 0. The live one goes on serving, untouched.")
 	posted := make(chan error, 1)
 	var started []byte
@@ -134,7 +141,7 @@ func (r *rebuildRun) pause() (err error) {
 		started, err = r.srv.want(http.StatusAccepted, http.MethodPost, "/projections/"+rebuildProjection+"/rebuild", nil, nil)
 		posted <- err
 	}()
-	lock, err := grabWriteLockWhen(r.srv.db, 10*time.Second, `SELECT building IS NOT NULL FROM read_models WHERE projection = ?`, rebuildProjection)
+	lock, err := grabWriteLockWhen(r.srv.db, 10*time.Second, rebuiltHalfWay, rebuildProjection, r.head/2)
 	if err := errors.Join(err, <-posted); err != nil {
 		return err
 	}

@@ -41,6 +41,18 @@ var editionRoots = []string{
 	"docs", // the cheat sheet and the run-sheet
 }
 
+// isLocalPath reports whether a git remote is a folder rather than an address
+// (https://..., ssh://..., git@host:...).
+func isLocalPath(remote string) bool {
+	if remote == "" || strings.Contains(remote, "://") {
+		return false
+	}
+	if strings.HasPrefix(remote, "/") || strings.HasPrefix(remote, ".") || strings.HasPrefix(remote, "~") || filepath.IsAbs(remote) {
+		return true
+	}
+	return !strings.Contains(remote, ":") // user@host:path is scp-like ssh
+}
+
 // editionFile is one file of the edition.
 type editionFile struct {
 	Data []byte
@@ -66,6 +78,10 @@ func runEdition(args []string) error {
 	if *url == "" {
 		out, _ := exec.Command("git", "remote", "get-url", "origin").Output()
 		*url = strings.TrimSpace(string(out))
+		if isLocalPath(*url) {
+			fmt.Printf("Note: this clone's origin is %s, a folder on this machine: learners told to fetch the full kit\n"+
+				"from it will not find it. Name its public address: make learner-edition DIR=... URL=https://...\n", *url)
+		}
 	}
 	files, err := editionFiles(*url)
 	if err != nil {
@@ -137,6 +153,9 @@ func editionFiles(fullKitURL string) (map[string]editionFile, error) {
 				return err
 			}
 			data, err := os.ReadFile(p)
+			if isDeck(rel) {
+				data = learnerDeck(data)
+			}
 			files[rel] = editionFile{data, info.Mode().Perm() | 0o644}
 			return err
 		})
@@ -194,6 +213,8 @@ func leftOutOfEdition(rel string, d fs.DirEntry) bool {
 		return true
 	case d.IsDir():
 		return name == "node_modules" || name == "known-wrong" || rel == "slides/out"
+	case strings.HasPrefix(name, "mutants-"): // the mutation ledgers quote the solutions
+		return true
 	}
 	return strings.HasPrefix(rel, "tools/kit/") && strings.HasSuffix(name, "_test.go")
 }

@@ -72,6 +72,14 @@ func TestLearnerEdition(t *testing.T) {
 				strings.HasPrefix(f, "tools/bench/") || strings.HasPrefix(f, ".ci/") || strings.HasPrefix(f, ".data/"),
 				"%s must not be in the learner edition", f)
 		}
+		for _, f := range files {
+			if isDeck(f) {
+				deck, err := os.ReadFile(filepath.Join(dir, f))
+				require.NoError(t, err)
+				require.NotContains(t, string(deck), "## Solution", "%s: the edition's deck stops at the tasks", f)
+				require.NotRegexp(t, `<!--\s*\n`, string(deck), "%s: the edition's deck has no speaker notes", f)
+			}
+		}
 		for _, f := range []string{"Makefile", "README.md", "go.mod", "stages/01-crud/balance_updates.go",
 			"exercises_test/01-crud/tasks.md", "tools/kit/main.go", ".kit/starters/SHA256SUMS", editionInfo} {
 			require.Contains(t, files, f)
@@ -261,6 +269,7 @@ func TestLeftOutOfEdition(t *testing.T) {
 	root := t.TempDir()
 	for _, f := range []string{
 		"exercises_test/01-crud/tasks.md", "exercises_test/01-crud/known-wrong/no-check.txt",
+		"exercises_test/01-crud/mutants-ledger.txt", "exercises_test/01-crud/mutants-equivalent.txt",
 		"tools/kit/main.go", "tools/kit/cut_test.go", "tools/slides/node_modules/x/index.js",
 		"slides/01-crud.md", "slides/out/01-crud.html", "slides/.DS_Store", "internal/web/web_test.go",
 	} {
@@ -288,4 +297,27 @@ func TestLeftOutOfEdition(t *testing.T) {
 	}
 	slices.Sort(kept)
 	require.Equal(t, []string{"exercises_test/01-crud/tasks.md", "internal/web/web_test.go", "slides/01-crud.md", "tools/kit/main.go"}, kept)
+}
+
+func TestLearnerDeckStopsAtTheTasksWithoutNotes(t *testing.T) {
+	deck := "---\nmarp: true\n---\n\n<!-- _class: lead -->\n<!-- _paginate: false -->\n\n# Stage 9\n\n<!--\nTiming: slides 1 min.\n-->\n" +
+		"\n---\n\n## A slide\n\nText. <!-- a note: the answer is 42 -->\n\n```go\nx := 1\n```\n" +
+		"\n---\n\n<!-- _class: lead stop -->\n\n# Stop: tasks first\n\nDo task 9.1 now.\n\nThe next slides show the solutions.\n\n<!--\n9.1: return 42.\n-->\n" +
+		"\n---\n\n## Solution 9.1\n\n```go\nreturn 42\n```\n"
+	want := "---\nmarp: true\n---\n\n<!-- _class: lead -->\n<!-- _paginate: false -->\n\n# Stage 9\n\n" +
+		"---\n\n## A slide\n\nText. \n\n```go\nx := 1\n```\n" +
+		"\n---\n\n<!-- _class: lead stop -->\n\n# Stop: tasks first\n\nDo task 9.1 now.\n\nYour presenter walks through the solutions after the tasks.\n"
+	require.Equal(t, want, string(learnerDeck([]byte(deck))))
+	require.True(t, isDeck("slides/07-upcasting.md"))
+	require.False(t, isDeck("slides/README.md"))
+	require.False(t, isDeck("slides/theme/07-x.md"))
+}
+
+func TestIsLocalPathTellsAFolderFromAnAddress(t *testing.T) {
+	for remote, local := range map[string]bool{
+		"/work/main": true, "../kit": true, "~/kit": true, "kit": true,
+		"https://github.com/x/kit.git": false, "ssh://git@host/kit": false, "git@github.com:x/kit.git": false, "": false,
+	} {
+		require.Equal(t, local, isLocalPath(remote), remote)
+	}
 }

@@ -73,7 +73,7 @@ func stageInputs(s stage) (string, error) {
 				if d.IsDir() {
 					return filepath.SkipDir // a server's data (.data), the kit's backups: not inputs
 				}
-			case !d.IsDir() && d.Name() != ledgerFile && !isStageREADME(s, path):
+			case !d.IsDir() && d.Name() != ledgerFile && !isStageREADME(s, path) && !isServedAsset(path):
 				files = append(files, path)
 			}
 			return nil
@@ -103,6 +103,16 @@ func isStageREADME(s stage, path string) bool {
 	}
 	dir := filepath.Dir(path)
 	return dir == s.SolutionDir() || dir == s.StarterDir()
+}
+
+// isServedAsset reports whether path is a style sheet or a script that an
+// internal package serves to browsers (the dashboard's app.css and app.js): no
+// exercise test requests one, and a server sends them as bytes, unread, so a
+// new colour does not send every stage to a full run. HTML templates, which a
+// server parses as it starts, stay inputs.
+func isServedAsset(path string) bool {
+	ext := filepath.Ext(path)
+	return strings.HasPrefix(filepath.ToSlash(path), "internal/") && (ext == ".css" || ext == ".js")
 }
 
 // internalDeps lists the folders of the kit's internal packages that the

@@ -65,10 +65,18 @@ func TestStageInputsChangeWithEveryInputButTheLedger(t *testing.T) {
 		before = after
 	}
 	appendComment(t, "internal/dashboard/dashboard.go")
+	for _, asset := range []string{"internal/sqlitedb/assets/app.css", "internal/sqlitedb/assets/app.js"} {
+		if err := os.MkdirAll(filepath.Dir(asset), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(asset, []byte("/* a new colour */\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	appendComment(t, "solutions/01-crud/README.md")
 	appendComment(t, "stages/01-crud/README.md")
 	if after, _ := stageInputs(s); after != before {
-		t.Error("changing a package the stage does not import, or its README, changed its inputs hash: its ledger would be run again for nothing")
+		t.Error("changing a package the stage does not import, a style sheet or script a package serves, or its README, changed its inputs hash: its ledger would be run again for nothing")
 	}
 }
 

@@ -46,8 +46,29 @@ func runRun(args []string) error {
 	if err != nil {
 		return err
 	}
+	serverArgs := fs.Args()
+	if v != nil {
+		serverArgs = variantDatabase(s, *v, serverArgs)
+	}
 	fmt.Printf("Starting %s (Ctrl-C stops it) ...\n", bin)
-	return execServer(bin, fs.Args())
+	return execServer(bin, serverArgs)
+}
+
+// variantDatabase gives a known-wrong variant a database of its own, unless the
+// arguments name one (-db): what a broken server writes stays out of the
+// learner's .data/NN-*.db, and each run of the demo starts afresh.
+func variantDatabase(s stage, v variant, args []string) []string {
+	for _, a := range args {
+		if a == "-db" || a == "--db" || strings.HasPrefix(a, "-db=") || strings.HasPrefix(a, "--db=") {
+			return args
+		}
+	}
+	db := filepath.Join(".data", "variants", fmt.Sprintf("%s-%s.db", s.Slug, v.Name))
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		_ = os.Remove(f) // a fresh database each run: the demo shows what this run broke
+	}
+	fmt.Printf("The variant writes to a database of its own, emptied first: %s\n", db)
+	return append([]string{"-db", db}, args...)
 }
 
 // findVariant is the known-wrong variant of stage s called name; an unknown name

@@ -78,3 +78,17 @@ func TestRunVariantStoryComesFirst(t *testing.T) {
 	require.Equal(t, "\nKnown-wrong variant \"unchecked\" of stage 1 is switched on (exercises_test/01-crud/known-wrong/unchecked.txt):\n\n"+
 		"  Line one.\n  Line two.\n\n  The tests that catch it: Test1_1_A, Test1_1_B\n\n", out.String())
 }
+
+func TestRunAVariantGetsAFreshDatabaseOfItsOwn(t *testing.T) {
+	t.Chdir(t.TempDir())
+	s, v := stage{Number: 1, Slug: "01-crud"}, variant{Name: "read-modify-write"}
+	db := filepath.Join(".data", "variants", "01-crud-read-modify-write.db")
+	require.NoError(t, os.MkdirAll(filepath.Dir(db), 0o755))
+	require.NoError(t, os.WriteFile(db, []byte("what the last run broke"), 0o644))
+	require.Equal(t, []string{"-db", db, "-addr", "127.0.0.1:8081"}, variantDatabase(s, v, []string{"-addr", "127.0.0.1:8081"}))
+	_, err := os.Stat(db)
+	require.True(t, os.IsNotExist(err), "the last run's database is removed")
+	for _, named := range [][]string{{"-db", "mine.db"}, {"-db=mine.db"}, {"--db", "mine.db"}} {
+		require.Equal(t, named, variantDatabase(s, v, named), "a database named in ARGS is used as it is")
+	}
+}

@@ -62,7 +62,10 @@ func (s *webhookSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !s.quiet {
 			fmt.Fprintf(s.out, "%s  refused with %d\n", line, s.status)
 		}
-		http.Error(w, "the sink refuses messages (-status)", s.status)
+		// Not http.Error: its trailing newline would end up, quoted, in the relay's last_error.
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(s.status)
+		_, _ = io.WriteString(w, "the sink refuses messages (-status)")
 		return
 	}
 	s.total++

@@ -233,7 +233,7 @@ func (w *watcher) clear() {
 const maxFailureLines = 30
 
 // watchSummary is what a run shows: the first failure, in full, and where to get a
-// hint, then one line of progress.
+// hint (unless the failure says it), then one line of progress.
 func watchSummary(s stage, tasks []taskProgress, run testRun, took time.Duration) string {
 	if run.BuildFail != "" {
 		return fmt.Sprintf("Your code in %s does not compile yet:\n\n%s\n\nstage %d: does not compile · fix the first error above",
@@ -246,9 +246,8 @@ func watchSummary(s stage, tasks []taskProgress, run testRun, took time.Duration
 	if name := firstFailure(run, tasks); name != "" {
 		block := failureBlock(run.Tests[name].Output)
 		b.WriteString(screenful(block, maxFailureLines, s) + "\n\n")
-		switch hint := hintCommand.FindString(block); {
-		case hint != "":
-			b.WriteString("Stuck? " + hint + "\n\n")
+		switch {
+		case hintCommand.MatchString(block): // the failure names its hint already
 		case taskOfTest(name) != "":
 			b.WriteString("Stuck? make hint TASK=" + taskOfTest(name) + "\n\n")
 		default:

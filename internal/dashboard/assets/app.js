@@ -21,10 +21,14 @@ function el(tag, opts, ...children) {
 // td is a table cell; num right-aligns it.
 const td = (text, cls, title) => el("td", { text, cls, title: title || text });
 
-// shortID shows a UUID by its first 8 digits, and a stream "account-<uuid>" so too.
+// shortID shows a UUID (or a stream "account-<uuid>") by the 8 digits that tell ids
+// apart: the first 8 of a random (v4) id, the last 8 of a time-ordered (v7) one,
+// whose first digits are the clock and the same for every id made in a minute (the
+// server makes a v7 correlation id for a request that sends none). As make tail does.
 function shortID(id) {
-  const m = /^(?:[a-z]+-)?([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.exec(id || "");
-  return m ? m[1] : (id || "");
+  const m = /^(?:[a-z]+-)?([0-9a-f]{8})-[0-9a-f]{4}-([0-9a-f])[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{4}([0-9a-f]{8})$/i.exec(id || "");
+  if (!m) return id || "";
+  return m[2] === "7" ? "…" + m[3] : m[1];
 }
 
 // streamName is a stream by its id alone: "account-" and the short id.
