@@ -99,3 +99,27 @@ func Test6_4_AReaderWaitingOnTheOldVersionIsAnsweredAtTheSwitch(t *testing.T) {
 		c.Fail("WaitFor returning at the switch", "still waiting after "+spec.Patience.String())
 	}
 }
+
+// The switch records the new build's version with it (read_models): a server
+// started after it must find version 2 live and build nothing. Without the
+// version it would rebuild at every start, its live model frozen meanwhile.
+func Test6_4_TheSwitchRecordsTheNewVersionForTheNextStart(t *testing.T) {
+	c := spec.For(t, stage)
+	a := newApp(c, t)
+	storyLog(c, a)
+	first := a.projector(c, tallyOf(1))
+	stop := runProjector(t, first)
+	c.NoError(<-waitFor(c, first.Projection("tally"), 5), "WaitFor(5) on version 1")
+	stop()
+	c.Doing("run version 2 until its rebuild has switched, stop it, and start version 2 again")
+	second := a.projector(c, tallyOf(2, "largest"))
+	stop = runProjector(t, second)
+	waitSwitched(c, a, second, "tally", "green")
+	stop()
+	var liveVersion int
+	c.NoError(a.db.Read.QueryRow(`SELECT live_version FROM read_models WHERE projection = 'tally'`).Scan(&liveVersion), "reading read_models")
+	c.Equal(2, liveVersion, "read_models.live_version after the switch")
+	third := a.projector(c, tallyOf(2, "largest"))
+	s := a.statusOf(c, third, "tally")
+	c.That(s.Version == 2 && s.Build == "green" && s.Rebuild == nil, "version 2 live on green after the restart, and no rebuild", jsonOf(s))
+}

@@ -366,3 +366,41 @@ func TestGuard_AnAcknowledgementThatComesAsTheRelayStopsIsKept(t *testing.T) {
 	c.NoError(db.Read.QueryRow(`SELECT status FROM outbox`).Scan(&status), "reading the message")
 	c.Equal("published", status, "the message's status (acknowledged: marked even though the relay was stopping)")
 }
+
+// A relay with nothing due sleeps until its next poll: it must not count a parked
+// message, or one held back behind it, as due (their times have passed), or it
+// wakes at once, again and again, and spins while a dead letter waits. The lease,
+// renewed at every wake once half of its 20 ms have gone, counts the wakes.
+func TestGuard_ARelayWithNothingDueSleepsUntilItsNextPoll(t *testing.T) {
+	c := spec.Guard(t, stage, "relay.go (pass: the next due time)", "a relay with nothing due sleeps until its next poll, it does not spin")
+	cfg := fastRelay()
+	cfg.PollInterval = time.Hour
+	cfg.LeaseTTL, cfg.PublishTimeout = 20*time.Millisecond, 5*time.Millisecond
+	a := newRelayApp(c, t, cfg)
+	ada := a.open(c, "Ada")
+	a.deposit(c, ada, 5)
+	holdBack(c, a, ada.String(), "parked", time.Now().Add(-time.Minute))
+	execAll(c, a.db.Write, `CREATE TABLE lease_writes (n INTEGER NOT NULL)`, `INSERT INTO lease_writes VALUES (0)`,
+		`CREATE TRIGGER lease_inserted AFTER INSERT ON relay_lease BEGIN UPDATE lease_writes SET n = n + 1; END`,
+		`CREATE TRIGGER lease_updated AFTER UPDATE ON relay_lease BEGIN UPDATE lease_writes SET n = n + 1; END`)
+	writes := func() int {
+		var n int
+		c.NoError(a.db.Read.QueryRow(`SELECT n FROM lease_writes`).Scan(&n), "counting the lease's writes (test setup)")
+		return n
+	}
+	c.Doing("run the relay (polling once an hour) with Ada's opening parked and her deposit waiting behind it, then watch it for 300 ms")
+	a.runRelay(t)
+	for deadline := time.Now().Add(spec.Patience); writes() == 0; time.Sleep(time.Millisecond) { // polling a condition, bounded
+		if time.Now().After(deadline) {
+			stopIfTodo(c, a.Relay)
+			c.Fail("the relay taking its lease", "no lease written within "+spec.Patience.String())
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // its first pass done: nothing is due, so it sleeps
+	before := writes()
+	time.Sleep(300 * time.Millisecond)
+	after := writes()
+	c.That(after == before, "no wake in 300 ms: nothing is due, the next poll is an hour away",
+		fmt.Sprintf("the relay woke and renewed its lease %d times in 300 ms: it counts a parked or held-back message as due", after-before))
+	c.Equal(0, len(a.pub.acknowledged()), "messages published (Ada's wait behind her parked opening)")
+}

@@ -237,12 +237,22 @@ func Test7_4_TheCopyCarriesTheOtherTablesOverAsTheyAre(t *testing.T) {
 	c := spec.For(t, stage)
 	c.KeptBy("copy_and_replace_rows.go (copyTables, copyTable)")
 	from := sourceWithTables(c, t)
+	// The statement service's tables too: its balances, what it has processed
+	// (without which a redelivery after the move would count twice) and what it parked.
+	log, _ := spec.NewServerLog()
+	statements, err := bank.NewStatements(c.Ctx(), from, log)
+	c.NoError(err, "NewStatements (test setup)")
+	for _, m := range []bank.IntegrationMessage{openedMsg("s1", adaID, "EUR"), depositMsg("s2", adaID, 500, "EUR"), depositMsg("s3", adaID, 5, "JPY")} {
+		_, err := statements.Consume(c.Ctx(), m)
+		c.NoError(err, "Consume("+m.ID+") (test setup)")
+	}
 	to := fileDB(t, "copy.db")
-	c.Doing("CopyAndReplace a store with 2 idempotency keys, 2 outbox messages and no dead letter")
+	c.Doing("CopyAndReplace a store with 2 idempotency keys, 2 outbox messages, no dead letter, and a statement of one line, 3 processed messages and 1 parked")
 	report, err := copyAndReplace(c, from, to)
 	c.NoError(err, "CopyAndReplace")
-	c.Equal(`{"dead_letters":0,"idempotency_keys":2,"outbox":2}`, jsonText(report.Tables), "the report's rows per table (every table of the source that a copy carries over)")
-	for _, table := range []string{"idempotency_keys", "outbox", "dead_letters"} {
+	c.Equal(`{"consumer_dead_letters":1,"dead_letters":0,"idempotency_keys":2,"outbox":2,"processed_messages":3,"statement_lines":1,"statements":1}`,
+		jsonText(report.Tables), "the report's rows per table (every table of the source that a copy carries over)")
+	for _, table := range []string{"idempotency_keys", "outbox", "dead_letters", "statements", "statement_lines", "processed_messages", "consumer_dead_letters"} {
 		c.Equal(tableDump(c, from, table), tableDump(c, to, table), "the copy's "+table+", row by row")
 	}
 }

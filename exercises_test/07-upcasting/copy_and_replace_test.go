@@ -222,3 +222,19 @@ func Test7_4_ACopyOfAStoreThatIsStillWrittenToFails(t *testing.T) {
 		"the 4 events of the source when the copy began, copied and reported (Copied 4, Head 4): the copy stops at the head it read first, what came in meanwhile is for the next run",
 		fmt.Sprintf("%d events in the copy, report %s", len(copied), jsonText(report)))
 }
+
+// The copy reads the source in the order of its positions. recorded_at is a
+// clock read before the write lock, so two servers (or one whose clock stepped
+// back) store times out of position order: a copy in time order would meet a
+// position it has already written.
+func Test7_4_TheCopyFollowsPositionsNotClocks(t *testing.T) {
+	c := spec.For(t, stage)
+	from := fileDB(t, "source.db")
+	storeOn(c, from)
+	insertRows(c, from, append(currentAccount(bobID), currentAccount(adaID)...)...)
+	execAll(c, from.Write, `UPDATE events SET recorded_at = '2024-03-31T20:00:00Z' WHERE global_position = 4`)
+	c.Doing("CopyAndReplace a store of 4 events whose last was recorded an hour before the others (another server's clock)")
+	report, err := copyAndReplace(c, from, fileDB(t, "copy.db"))
+	c.NoError(err, "CopyAndReplace")
+	c.Equal(int64(4), report.Head, "the copy's head")
+}

@@ -92,6 +92,7 @@ func TestGuard_DecodingRefusesWhatItWouldHaveToGuess(t *testing.T) {
 		{"AccountOpened", opened(`,"overdraft_limit":0`), "no overdraft_limit"},
 		{"AccountOpened", opened(`"holder":{"legal_name":"Ada","type":"person"},`), "no holder"},
 		{"AccountOpened", opened(`"legal_name":"Ada",`), "a holder without a legal name"},
+		{"AccountOpened", strings.Replace(opened(""), `"legal_name":"Ada"`, `"legal_name":"   "`, 1), "a legal name of spaces"},
 		{"AccountOpened", strings.Replace(opened(""), `"person"`, `"robot"`, 1), "a holder who is neither a person nor a company"},
 		{"AccountOpened", strings.Replace(opened(""), `"EUR"`, `"eur"`, 1), "a currency that is no ISO code"},
 		{"AccountOpened", strings.Replace(opened(""), `"checking"`, `"gold"`, 1), "a kind the bank has not"},

@@ -184,6 +184,7 @@ func TestGuard_APoisonMessageIsParkedAndTheServiceGoesOn(t *testing.T) {
 		{"an opening whose kind is a number", msg("p11", bank.AccountOpenedV1Type, bobID, fmt.Sprintf(`{"account_id":%q,"kind":7,"currency":"EUR"}`, bobID)), "kind"},
 		{"a closing whose account_id comes twice, the second time as a number",
 			msg("p12", bank.AccountClosedV1Type, adaID, fmt.Sprintf(`{"account_id":%q,"account_id":7}`, adaID)), "account_id"},
+		{"an amount in the account's currency written in lower case", depositMsg("p13", adaID, 5, "eur"), "eur"},
 	} {
 		c.Doing("consume %s, then a deposit of 1", poison.why)
 		outcomes := a.consume(c, poison.m, depositMsg("ok-"+poison.m.ID, adaID, 1, "EUR"))
@@ -194,19 +195,19 @@ func TestGuard_APoisonMessageIsParkedAndTheServiceGoesOn(t *testing.T) {
 			last.Position == 0 && time.Since(last.ParkedAt) < time.Minute,
 			fmt.Sprintf("a dead letter of %s (%s), its reason mentioning %q, parked now", poison.m.ID, poison.m.Type, poison.reason), jsonOf(last))
 	}
-	c.Doing("read Ada's statement, the dead letters and the server's log after the twelve poison messages")
+	c.Doing("read Ada's statement, the dead letters and the server's log after the thirteen poison messages")
 	st := a.statement(c, adaID)
-	c.That(st.Balance == 12 && st.Deposits == 12 && st.Withdrawals == 0 && st.Currency == "EUR" && st.Status == "open",
-		"12 deposits of 1, in EUR, open: nothing of the poison applied, not even in part", fmt.Sprintf("%+v", st))
-	c.Equal(12, len(a.consumerDeadLetters(c, "statements")), "dead letters")
+	c.That(st.Balance == 13 && st.Deposits == 13 && st.Withdrawals == 0 && st.Currency == "EUR" && st.Status == "open",
+		"13 deposits of 1, in EUR, open: nothing of the poison applied, not even in part", fmt.Sprintf("%+v", st))
+	c.Equal(13, len(a.consumerDeadLetters(c, "statements")), "dead letters")
 	_, err := a.Statements.Statement(c.Ctx(), bobID)
 	c.ErrorIs(err, bank.ErrStatementNotFound, "no statement for Bob: none of his openings was one")
 	checkUTC(c, a.db, "consumer_dead_letters", "parked_at")
-	c.Equal("p1 p2 p3 p4 p5 p6 p7 p8 p9 p10 p11 p12", strings.Join(parkedInLog(a.serverLog.String()), " "),
+	c.Equal("p1 p2 p3 p4 p5 p6 p7 p8 p9 p10 p11 p12 p13", strings.Join(parkedInLog(a.serverLog.String()), " "),
 		"a warning in the server's log for each parked message, and for no other")
 	c.Doing("consume a copy of a parked message")
 	c.Equal(fmt.Sprint([]string{bank.Duplicate}), fmt.Sprint(a.consume(c, depositMsg("p5", adaID, 5, "JPY"))), "what became of it (its id is recorded: one dead letter is enough)")
-	c.Equal(12, len(a.consumerDeadLetters(c, "statements")), "dead letters")
+	c.Equal(13, len(a.consumerDeadLetters(c, "statements")), "dead letters")
 }
 
 // parkedInLog lists the message ids of the server log's "message parked" warnings, in order.
