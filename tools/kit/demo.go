@@ -50,9 +50,7 @@ func runDemo(args []string) error {
 	if err := build.Run(); err != nil {
 		return err
 	}
-	for _, f := range []string{db, db + "-wal", db + "-shm"} {
-		_ = os.Remove(f) // every demo starts from the same story
-	}
+	removeDatabase(db) // every demo starts from the same story
 	serverArgs := []string{"-addr", *addr, "-db", db}
 	var sink *webhookSink
 	if latest.Number == 5 {

@@ -64,9 +64,7 @@ func variantDatabase(s stage, v variant, args []string) []string {
 		}
 	}
 	db := filepath.Join(".data", "variants", fmt.Sprintf("%s-%s.db", s.Slug, v.Name))
-	for _, f := range []string{db, db + "-wal", db + "-shm"} {
-		_ = os.Remove(f) // a fresh database each run: the demo shows what this run broke
-	}
+	removeDatabase(db) // a fresh database each run: the demo shows what this run broke
 	fmt.Printf("The variant writes to a database of its own, emptied first: %s\n", db)
 	return append([]string{"-db", db}, args...)
 }
@@ -180,4 +178,12 @@ func printVariantStory(w io.Writer, s stage, v variant) {
 		fmt.Fprintln(w, "  "+line)
 	}
 	fmt.Fprintf(w, "\n  The tests that catch it: %s\n\n", strings.Join(v.CaughtBy, ", "))
+}
+
+// removeDatabase deletes a SQLite file and its -wal and -shm companions, if any:
+// what is left of one of them would be read into the next database of that name.
+func removeDatabase(path string) {
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		_ = os.Remove(f)
+	}
 }
