@@ -410,6 +410,10 @@ func (s *story) guide(latest stage) {
 	}
 	why += s.delivered
 	more := ""
+	if s.stage >= 8 {
+		more += `  curl -s $BASE/metrics | grep -v '^#'    # commands by outcome, loads by replay, lag, the outbox's backlog
+`
+	}
 	if s.stage >= 7 {
 		more += fmt.Sprintf(`  curl -s $BASE/accounts/%[1]s/events
                                            # Charles's account, as the first release wrote it: AccountOpened v1,
