@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http/httptrace"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,8 +27,9 @@ import (
 
 // writeLock is SQLite's write lock on a database file, held by this process.
 type writeLock struct {
-	db *sqlitedb.DB
-	tx *sql.Tx
+	db    *sqlitedb.DB
+	tx    *sql.Tx
+	taker bool // taken by a lockTaker, which owns db
 }
 
 // holdWriteLock takes the write lock on the database file at path, waiting
@@ -44,13 +46,18 @@ func holdWriteLock(path string) (*writeLock, error) {
 	return &writeLock{db: db, tx: tx}, nil
 }
 
-// grabWriteLockWhen takes the write lock on the database file at path the
-// first moment it is free and the query ready (one boolean) says yes, trying
-// every 200 µs for at most limit. A demo that must catch a server between two
-// of its own commits (a rebuild's batches) cannot use SQLite's busy handler: it
-// sleeps longer and longer between tries, up to 100 ms, while a writer that
-// commits batch after batch takes the lock again first, every time.
-func grabWriteLockWhen(path string, limit time.Duration, ready string, args ...any) (*writeLock, error) {
+// lockTaker is a connection to a server's database that waits for one moment
+// between two of the server's own commits (a rebuild's batches) to take the
+// write lock. It is opened before that moment can come, so that opening the
+// file and reading its schema do not eat the moment on a fast machine.
+type lockTaker struct{ db *sqlitedb.DB }
+
+// errMomentPassed is a lockTaker's condition saying its moment has gone by
+// (the rebuild it waited for is over): trying again means starting again.
+var errMomentPassed = errors.New("the moment to take the write lock has passed")
+
+// openLockTaker opens the database file at path for takeWhen.
+func openLockTaker(path string) (*lockTaker, error) {
 	db, err := sqlitedb.Open(path)
 	if err != nil {
 		return nil, err
@@ -58,28 +65,46 @@ func grabWriteLockWhen(path string, limit time.Duration, ready string, args ...a
 	if _, err := db.Write.Exec(`PRAGMA busy_timeout = 0`); err != nil { // the pool's one connection keeps it
 		return nil, errors.Join(err, db.Close())
 	}
-	for deadline := time.Now().Add(limit); ; time.Sleep(200 * time.Microsecond) {
-		if time.Now().After(deadline) {
-			return nil, errors.Join(notShown("the write lock was not free, or %q not true, within %s", ready, limit), db.Close())
-		}
-		tx, err := db.Write.BeginTx(context.Background(), nil)
+	return &lockTaker{db: db}, nil
+}
+
+// takeWhen takes the write lock the first moment it is free and the query
+// ready (one integer, read under the lock) says so: above 0, take it; 0, not
+// yet; below 0, the moment has passed (errMomentPassed). It tries again at
+// once, for at most limit. SQLite's busy handler cannot catch a writer that
+// commits batch after batch: it sleeps longer and longer between tries (up to
+// 100 ms), and the writer takes the lock again first, every time.
+func (t *lockTaker) takeWhen(limit time.Duration, ready string, args ...any) (*writeLock, error) {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); runtime.Gosched() {
+		tx, err := t.db.Write.BeginTx(context.Background(), nil)
 		if sqlitedb.IsBusy(err) {
 			continue
 		}
 		if err != nil {
-			return nil, errors.Join(err, db.Close())
+			return nil, err
 		}
-		var ok bool
-		if err := tx.QueryRow(ready, args...).Scan(&ok); err != nil || !ok {
+		var answer int
+		if err := tx.QueryRow(ready, args...).Scan(&answer); err != nil || answer <= 0 {
 			_ = tx.Rollback()
+			if err == nil && answer < 0 {
+				return nil, errMomentPassed
+			}
 			continue // not yet: let the server's writers in
 		}
-		return &writeLock{db: db, tx: tx}, nil
+		return &writeLock{db: t.db, tx: tx, taker: true}, nil
 	}
+	return nil, notShown("the write lock was not free, or %q not true, within %s", ready, limit)
 }
 
-// release lets the waiting writes go, having written nothing.
+// close lets go of the database file, once no lock taken by t is held.
+func (t *lockTaker) close() error { return t.db.Close() }
+
+// release lets the waiting writes go, having written nothing. A lock from a
+// lockTaker leaves its connection open for the next takeWhen.
 func (l *writeLock) release() error {
+	if l.taker {
+		return l.tx.Rollback()
+	}
 	return errors.Join(l.tx.Rollback(), l.db.Close())
 }
 

@@ -79,21 +79,29 @@ func TestDemoCollideLetsEveryRequestReadBeforeAnyWrites(t *testing.T) {
 	require.Equal(t, []int{0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, seen, "every request read before any of them wrote")
 }
 
-func TestDemoGrabWriteLockWhenWaitsForItsCondition(t *testing.T) {
+func TestDemoLockTakerWaitsForItsCondition(t *testing.T) {
 	db, path := counterDB(t)
+	taker, err := openLockTaker(path)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, taker.close()) }()
 	go func() {
 		time.Sleep(100 * time.Millisecond)
 		_, _ = db.Write.Exec(`INSERT INTO rows VALUES (1)`)
 	}()
-	lock, err := grabWriteLockWhen(path, 5*time.Second, `SELECT COUNT(*) > 0 FROM rows`)
+	lock, err := taker.takeWhen(5*time.Second, `SELECT CASE WHEN COUNT(*) > 1 THEN -1 ELSE COUNT(*) END FROM rows`)
 	require.NoError(t, err)
 	var n int
 	require.NoError(t, lock.tx.QueryRow(`SELECT COUNT(*) FROM rows`).Scan(&n))
 	require.Equal(t, 1, n, "the lock is taken only once the condition holds")
 	require.NoError(t, lock.release())
 
-	_, err = grabWriteLockWhen(path, 50*time.Millisecond, `SELECT COUNT(*) > 5 FROM rows`)
+	_, err = taker.takeWhen(50*time.Millisecond, `SELECT 0`)
 	require.ErrorIs(t, err, errNotShown, "a condition that never holds gives up after its limit")
+
+	_, err = db.Write.Exec(`INSERT INTO rows VALUES (2)`)
+	require.NoError(t, err)
+	_, err = taker.takeWhen(5*time.Second, `SELECT CASE WHEN COUNT(*) > 1 THEN -1 ELSE COUNT(*) END FROM rows`)
+	require.ErrorIs(t, err, errMomentPassed, "a condition below 0 says the moment has passed, at once")
 }
 
 func TestDemoCountStatuses(t *testing.T) {
