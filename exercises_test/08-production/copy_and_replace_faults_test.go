@@ -250,9 +250,9 @@ func TestGuard_TheCopyCarriesTheOtherTablesOverAsTheyAre(t *testing.T) {
 	c.Doing("CopyAndReplace a store with 2 idempotency keys, 2 outbox messages, no dead letter, and a statement of one line, 3 processed messages and 1 parked")
 	report, err := copyAndReplace(c, from, to)
 	c.NoError(err, "CopyAndReplace")
-	c.Equal(`{"consumer_dead_letters":1,"dead_letters":0,"idempotency_keys":2,"outbox":2,"processed_messages":3,"statement_lines":1,"statements":1}`,
+	c.Equal(`{"consumer_dead_letters":1,"dead_letters":0,"idempotency_keys":2,"outbox":2,"personal_keys":0,"processed_messages":3,"statement_lines":1,"statements":1}`,
 		jsonText(report.Tables), "the report's rows per table (every table of the source that a copy carries over)")
-	for _, table := range []string{"idempotency_keys", "outbox", "dead_letters", "statements", "statement_lines", "processed_messages", "consumer_dead_letters"} {
+	for _, table := range []string{"personal_keys", "idempotency_keys", "outbox", "dead_letters", "statements", "statement_lines", "processed_messages", "consumer_dead_letters"} {
 		c.Equal(tableDump(c, from, table), tableDump(c, to, table), "the copy's "+table+", row by row")
 	}
 }

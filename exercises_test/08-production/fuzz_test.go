@@ -31,7 +31,7 @@ func sourceKeys(name string, version int) []string {
 		return []string{"account_id", "holder", "kind", "currency", "overdraft_limit"}
 	case name == "OpeningBalanceMigrated":
 		return []string{"balance", "source"}
-	case name == "AccountClosed":
+	case name == "AccountClosed", name == "PersonalDataForgotten":
 		return nil
 	}
 	return []string{"amount"} // the money events, under either name

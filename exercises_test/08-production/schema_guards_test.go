@@ -36,8 +36,10 @@ func TestGuard_AnAccountIsHeldByAPersonOrACompany(t *testing.T) {
 		var typ, data string
 		var version int
 		c.NoError(db.Read.QueryRow(`SELECT event_type, schema_version, data FROM events WHERE stream_id = ? AND version = 1`, bank.StreamID(id)).Scan(&typ, &version, &data), "reading the stored AccountOpened")
-		want := fmt.Sprintf(`"holder":{"legal_name":%q,"type":%q}`, open.body["owner"], open.want)
-		c.That(typ == "AccountOpened" && version == 3 && strings.Contains(data, want), "AccountOpened v3 with "+want, fmt.Sprintf("%s v%d %s", typ, version, data))
+		want := fmt.Sprintf(`"holder":{"legal_name":"encrypted:v1:…","type":%q}`, open.want)
+		stored := strings.Contains(data, `"holder":{"legal_name":"encrypted:v1:`) && strings.Contains(data, fmt.Sprintf(`,"type":%q}`, open.want))
+		c.That(typ == "AccountOpened" && version == 3 && stored && !strings.Contains(data, open.body["owner"].(string)),
+			"AccountOpened v3 with "+want+" (the name encrypted, stage 8)", fmt.Sprintf("%s v%d %s", typ, version, data))
 	}
 	before := fingerprint(c, db)
 	for _, holder := range []string{`""`, `"trust"`, `"Company"`, `7`, `["person"]`} {

@@ -59,6 +59,7 @@ func TestGuard_SchemasCountTheStoredRowsOfEachNameAndVersion(t *testing.T) {
 		"MoneyDeposited v1, aliases [AccountCredited], stored: AccountCredited v1 ×1; MoneyDeposited v1 ×2;",
 		"MoneyWithdrawn v1, aliases [AccountDebited], stored: AccountDebited v1 ×1;",
 		"OpeningBalanceMigrated v1, aliases [], stored:",
+		"PersonalDataForgotten v1, aliases [], stored:",
 		"unknown: MoneyTeleported v1 ×1;",
 	}
 	c.Equal(strings.Join(want, "\n"), strings.Join(lines, "\n"),

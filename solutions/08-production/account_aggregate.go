@@ -95,6 +95,19 @@ func (a *Account) Close() error {
 	return a.record(AccountClosed{})
 }
 
+// ForgetPersonalData forgets the holder's name, once the account is closed: a
+// bank keeps its customers' details while they bank with it (and, by law, for
+// years after; this bank does not model that clock).
+func (a *Account) ForgetPersonalData() error {
+	switch {
+	case a.status != StatusClosed:
+		return &PolicyError{Reason: "only a closed account's personal data can be forgotten: close the account first"}
+	case a.owner == ForgottenPersonalData:
+		return &PolicyError{Reason: "this account's personal data is forgotten already"}
+	}
+	return a.record(PersonalDataForgotten{})
+}
+
 // record applies a new event and keeps it to be saved.
 func (a *Account) record(e Event) error {
 	if err := a.apply(e); err != nil {
@@ -123,6 +136,8 @@ func (a *Account) apply(event Event) error {
 		a.balance = e.Balance
 	case AccountClosed:
 		a.status = StatusClosed
+	case PersonalDataForgotten:
+		a.owner = ForgottenPersonalData
 	default:
 		return fmt.Errorf("%w: no case for %T", ErrUnknownEventType, event)
 	}

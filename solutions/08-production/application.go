@@ -64,6 +64,8 @@ type Commands struct {
 	DepositMoney  Handler[DepositMoney]  // deposit_money.go
 	WithdrawMoney Handler[WithdrawMoney] // withdraw_money.go
 	CloseAccount  Handler[CloseAccount]  // close_account.go
+	// ForgetPersonalData: forget_personal_data.go
+	ForgetPersonalData Handler[ForgetPersonalData]
 }
 
 // Queries read the bank; each read model query can wait for a position.
@@ -110,10 +112,11 @@ func NewApplication(ctx context.Context, db *sqlitedb.DB, store *EventStore, log
 	h := &accountCommands{repo: repo, factory: factory, maxAttempts: DefaultMaxAttempts}
 	return &Application{
 		Commands: Commands{
-			OpenAccount:   pipeline(log, metrics, h.openAccount),
-			DepositMoney:  pipeline(log, metrics, h.depositMoney),
-			WithdrawMoney: pipeline(log, metrics, h.withdrawMoney),
-			CloseAccount:  pipeline(log, metrics, h.closeAccount),
+			OpenAccount:        pipeline(log, metrics, h.openAccount),
+			DepositMoney:       pipeline(log, metrics, h.depositMoney),
+			WithdrawMoney:      pipeline(log, metrics, h.withdrawMoney),
+			CloseAccount:       pipeline(log, metrics, h.closeAccount),
+			ForgetPersonalData: pipeline(log, metrics, h.forgetPersonalData),
 		},
 		Queries: Queries{
 			Account: func(ctx context.Context, id uuid.UUID) (AccountView, error) {

@@ -56,7 +56,7 @@ func insertCopy(ctx context.Context, tx *sql.Tx, row storedRow) error {
 
 // createCopySchema creates in to the tables a copy writes.
 func createCopySchema(ctx context.Context, to *sqlitedb.DB) error {
-	for _, schema := range []string{eventsSchema, idempotencySchema, outboxSchema, outboxIndex, deadLettersSchema,
+	for _, schema := range []string{eventsSchema, personalKeysSchema, idempotencySchema, outboxSchema, outboxIndex, deadLettersSchema,
 		statementsSchema, statementLinesSchema, processedMessagesSchema, consumerDeadLettersSchema} {
 		if _, err := to.Write.ExecContext(ctx, schema); err != nil {
 			return fmt.Errorf("create the copy's tables: %w", err)
@@ -92,7 +92,7 @@ func resumeAt(ctx context.Context, from, to *sqlitedb.DB) (int64, error) {
 // copiedTables are the tables a copy carries over as they are: what the bank
 // and its statement service remember besides the log. Read models and their
 // checkpoints are not among them: the server builds them again from the copy.
-var copiedTables = []string{"idempotency_keys", "outbox", "dead_letters",
+var copiedTables = []string{"personal_keys", "idempotency_keys", "outbox", "dead_letters",
 	"statements", "statement_lines", "processed_messages", "consumer_dead_letters"}
 
 // copyTables replaces each of copiedTables in to with the rows of from, in one

@@ -37,10 +37,12 @@ type EventStore struct {
 
 // NewEventStore creates the events table, and the tables that appends write in the
 // same transaction: idempotency keys (idempotency.go) and the outbox (outbox.go),
-// with the outbox's dead letters and its relay's lease, if they do not exist yet,
-// and prepares the statements of Append.
+// with the outbox's dead letters and its relay's lease, the keys of personal data
+// and the snapshots a forgetting clears (personal_data.go), if they do not exist
+// yet, and prepares the statements of Append.
 func NewEventStore(ctx context.Context, db *sqlitedb.DB, registry *Registry) (*EventStore, error) {
-	for _, schema := range []string{eventsSchema, idempotencySchema, outboxSchema, outboxIndex, deadLettersSchema, leaseSchema} {
+	for _, schema := range []string{eventsSchema, idempotencySchema, outboxSchema, outboxIndex, deadLettersSchema, leaseSchema,
+		personalKeysSchema, snapshotsSchema} {
 		if _, err := db.Write.ExecContext(ctx, schema); err != nil {
 			return nil, fmt.Errorf("create the event store's tables: %w", err)
 		}
@@ -66,7 +68,9 @@ func (s *EventStore) Head(ctx context.Context) (int64, error) {
 	return head, nil
 }
 
-const selectEnvelope = `SELECT global_position, event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at FROM events`
+// selectEnvelope reads events with the key of their stream's personal data.
+const selectEnvelope = `SELECT global_position, event_id, stream_id, version, event_type, schema_version, data, metadata, recorded_at,
+	secret, forgotten_at FROM events LEFT JOIN personal_keys ON subject = stream_id`
 
 // Load reads one stream, oldest event first. An unknown stream has no events.
 func (s *EventStore) Load(ctx context.Context, streamID string) ([]Envelope, error) {
@@ -156,7 +160,9 @@ func (u *undecodableError) Unwrap() error { return u.err }
 func (s *EventStore) scanEnvelope(rows *sql.Rows) (Envelope, error) {
 	var e Envelope
 	var data, metadata, recordedAt string
-	err := rows.Scan(&e.Position, &e.EventID, &e.StreamID, &e.Version, &e.Type, &e.SchemaVersion, &data, &metadata, &recordedAt)
+	var key personalKey
+	err := rows.Scan(&e.Position, &e.EventID, &e.StreamID, &e.Version, &e.Type, &e.SchemaVersion, &data, &metadata, &recordedAt,
+		&key.secret, &key.forgotten)
 	if err != nil {
 		return Envelope{}, fmt.Errorf("read event: %w", err)
 	}
@@ -164,6 +170,9 @@ func (s *EventStore) scanEnvelope(rows *sql.Rows) (Envelope, error) {
 		return e, &undecodableError{fmt.Errorf("event %d of %s: %w", e.Version, e.StreamID, err)}
 	}
 	if e.Event, err = s.registry.Decode(e.Type, e.SchemaVersion, []byte(data)); err != nil {
+		return undecodable(err)
+	}
+	if e.Event, err = decryptPersonalData(e.Event, e.StreamID, key); err != nil {
 		return undecodable(err)
 	}
 	stored := StoredAs{Type: e.Type, SchemaVersion: e.SchemaVersion}

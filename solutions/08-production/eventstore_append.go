@@ -171,9 +171,10 @@ func (s *EventStore) streamVersion(ctx context.Context, tx *sql.Tx, streamID str
 	return version, err
 }
 
-// insertEvents writes the events inside tx, in order, and returns them with their
-// global positions. It stops at the first error; the caller's rollback then
-// undoes the events already written.
+// insertEvents writes the events inside tx, in order, with their personal data
+// encrypted, and returns them with their global positions; a PersonalDataForgotten
+// deletes its stream's key (personal_data.go). It stops at the first error; the
+// caller's rollback then undoes the events already written.
 //
 // A clash on UNIQUE(stream_id, version) is a concurrency conflict that got past
 // the version check: the error says where the stream really is, read in the same
@@ -183,8 +184,12 @@ func (s *EventStore) insertEvents(ctx context.Context, tx *sql.Tx, pending []pen
 	insert := tx.StmtContext(ctx, s.appends.insert)
 	stored := make([]Envelope, len(pending))
 	for i, p := range pending {
+		data, err := s.encryptPersonalData(ctx, tx, p)
+		if err != nil {
+			return nil, err
+		}
 		res, err := insert.ExecContext(ctx, p.EventID, p.StreamID, p.Version, p.Type,
-			p.SchemaVersion, p.data, p.metadata, p.recordedAt)
+			p.SchemaVersion, data, p.metadata, p.recordedAt)
 		if sqlitedb.IsUniqueViolation(err) {
 			actual, readErr := s.streamVersion(ctx, tx, p.StreamID)
 			if readErr == nil && actual >= p.Version {
@@ -197,6 +202,11 @@ func (s *EventStore) insertEvents(ctx context.Context, tx *sql.Tx, pending []pen
 		stored[i] = p.Envelope
 		if stored[i].Position, err = res.LastInsertId(); err != nil {
 			return nil, err
+		}
+		if _, forget := p.Event.(PersonalDataForgotten); forget {
+			if err := shred(ctx, tx, p.StreamID, p.RecordedAt); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return stored, nil

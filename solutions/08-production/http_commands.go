@@ -79,3 +79,40 @@ func moneyCommand[C Command](c echo.Context, handle Handler[C], newCommand func(
 	}
 	return respondCommand(c, http.StatusOK, res)
 }
+
+func (a *api) close(c echo.Context) error {
+	return accountCommand(c, a.app.Commands.CloseAccount, func(id uuid.UUID, ifMatch Precondition) CloseAccount {
+		return CloseAccount{AccountID: id, IfMatch: ifMatch}
+	})
+}
+
+func (a *api) forget(c echo.Context) error {
+	return accountCommand(c, a.app.Commands.ForgetPersonalData, func(id uuid.UUID, ifMatch Precondition) ForgetPersonalData {
+		return ForgetPersonalData{AccountID: id, IfMatch: ifMatch}
+	})
+}
+
+// accountCommand runs a command that has no body: the account's id from the
+// path, and the If-Match and Idempotency-Key headers.
+func accountCommand[C Command](c echo.Context, handle Handler[C], command func(uuid.UUID, Precondition) C) error {
+	id, err := web.PathUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := web.DecodeEmptyBody(c); err != nil {
+		return err
+	}
+	ifMatch, err := readIfMatch(c)
+	if err != nil {
+		return err
+	}
+	key, err := readIdempotencyKey(c)
+	if err != nil {
+		return err
+	}
+	res, err := handle(c.Request().Context(), message(c, key, command(id, ifMatch)))
+	if err != nil {
+		return problemFor(err)
+	}
+	return respondCommand(c, http.StatusOK, res)
+}

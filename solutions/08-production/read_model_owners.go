@@ -60,6 +60,8 @@ func applyOwnedAccount(ctx context.Context, rm ReadModelTx, e Envelope) error {
 		_, err = rm.Exec(ctx, `UPDATE {accounts_by_owner} SET balance = ? WHERE account_id = ?`, ev.Balance, account)
 	case AccountClosed:
 		_, err = rm.Exec(ctx, `UPDATE {accounts_by_owner} SET status = ? WHERE account_id = ?`, StatusClosed, account)
+	case PersonalDataForgotten:
+		_, err = rm.Exec(ctx, `DELETE FROM {accounts_by_owner} WHERE account_id = ?`, account) // the row is the name's
 	}
 	return err
 }

@@ -70,6 +70,8 @@ func applyTransaction(ctx context.Context, rm ReadModelTx, e Envelope) error {
 		line.Kind, line.Amount = "opening balance", ev.Balance
 	case AccountClosed:
 		line.Kind = "closed"
+	case PersonalDataForgotten:
+		line.Kind = "personal data forgotten"
 	default:
 		return fmt.Errorf("%w: no line for %T", ErrUnknownEventType, ev)
 	}

@@ -43,6 +43,7 @@ func NewRegistry() *Registry {
 	register[MoneyWithdrawn](r, "MoneyWithdrawn")
 	register[AccountClosed](r, "AccountClosed")
 	register[OpeningBalanceMigrated](r, "OpeningBalanceMigrated")
+	register[PersonalDataForgotten](r, "PersonalDataForgotten")
 	// The first release spoke like a ledger. The team renamed these events to the
 	// words tellers use; the rows it wrote keep the names they were written with.
 	r.alias("AccountCredited", "MoneyDeposited")

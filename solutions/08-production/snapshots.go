@@ -44,10 +44,13 @@ type Snapshots struct {
 	db *sqlitedb.DB
 }
 
-// NewSnapshots creates the snapshots table if it does not exist yet.
+// NewSnapshots creates the snapshots table, and personal_keys that Put reads,
+// if they do not exist yet.
 func NewSnapshots(ctx context.Context, db *sqlitedb.DB) (*Snapshots, error) {
-	if _, err := db.Write.ExecContext(ctx, snapshotsSchema); err != nil {
-		return nil, fmt.Errorf("create the snapshots table: %w", err)
+	for _, schema := range []string{snapshotsSchema, personalKeysSchema} {
+		if _, err := db.Write.ExecContext(ctx, schema); err != nil {
+			return nil, fmt.Errorf("create the snapshots table: %w", err)
+		}
 	}
 	return &Snapshots{db: db}, nil
 }
@@ -76,10 +79,13 @@ func (s *Snapshots) Latest(ctx context.Context, streamID string, stateVersion in
 
 // Put stores snap as its stream's snapshot, unless the table holds a later one of
 // the same shape: two commands on one account can finish in either order, and the
-// older state must not replace the newer.
+// older state must not replace the newer. Nor is a snapshot stored once its
+// stream's personal data is forgotten: one taken just before, by a command that
+// finished after, would bring the name back in the clear.
 func (s *Snapshots) Put(ctx context.Context, snap Snapshot) error {
 	_, err := s.db.Write.ExecContext(ctx, `
-INSERT INTO snapshots (stream_id, version, state_version, state, taken_at) VALUES (?, ?, ?, ?, ?)
+INSERT INTO snapshots (stream_id, version, state_version, state, taken_at)
+SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM personal_keys WHERE subject = ?1 AND forgotten_at IS NOT NULL)
 ON CONFLICT (stream_id) DO UPDATE SET
 	version = excluded.version, state_version = excluded.state_version,
 	state = excluded.state, taken_at = excluded.taken_at

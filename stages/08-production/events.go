@@ -20,6 +20,7 @@ type AccountOpened struct {
 }
 
 // Holder is who an account belongs to: a person or a company, by legal name.
+// The legal name is personal data: the store encrypts it (personal_data.go).
 type Holder struct {
 	LegalName string     `json:"legal_name"`
 	Type      HolderType `json:"type"`
@@ -50,8 +51,14 @@ type OpeningBalanceMigrated struct {
 	Source  string `json:"source"`
 }
 
+// PersonalDataForgotten: the bank forgot the holder's personal data, as the
+// holder asked, once the account was closed. The store deletes the key its name
+// was encrypted with in the same transaction: the events keep it, as noise.
+type PersonalDataForgotten struct{}
+
 func (AccountOpened) event()          {}
 func (MoneyDeposited) event()         {}
 func (MoneyWithdrawn) event()         {}
 func (AccountClosed) event()          {}
 func (OpeningBalanceMigrated) event() {}
+func (PersonalDataForgotten) event()  {}

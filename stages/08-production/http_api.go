@@ -62,6 +62,7 @@ func Start(ctx context.Context, db *sqlitedb.DB, log *slog.Logger, opts Options)
 	e.POST("/accounts/:id/deposits", api.deposit)
 	e.POST("/accounts/:id/withdrawals", api.withdraw)
 	e.POST("/accounts/:id/close", api.close)
+	e.POST("/accounts/:id/forget", api.forget)
 	e.GET("/accounts/:id/transactions", api.transactions)
 	e.GET("/accounts/:id/events", api.accountEvents)
 	e.GET("/events", api.allEvents)
@@ -129,30 +130,6 @@ func (a *api) withdraw(c echo.Context) error {
 	return moneyCommand(c, a.app.Commands.WithdrawMoney, func(m moneyCommandFields) WithdrawMoney {
 		return WithdrawMoney{AccountID: m.id, Amount: m.amount, Reference: m.reference, IfMatch: m.ifMatch}
 	})
-}
-
-func (a *api) close(c echo.Context) error {
-	id, err := web.PathUUID(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := web.DecodeEmptyBody(c); err != nil {
-		return err
-	}
-	ifMatch, err := readIfMatch(c)
-	if err != nil {
-		return err
-	}
-	key, err := readIdempotencyKey(c)
-	if err != nil {
-		return err
-	}
-	cmd := CloseAccount{AccountID: id, IfMatch: ifMatch}
-	res, err := a.app.Commands.CloseAccount(c.Request().Context(), message(c, key, cmd))
-	if err != nil {
-		return problemFor(err)
-	}
-	return respondCommand(c, http.StatusOK, res)
 }
 
 // respondCommand answers a command with its result and the account's new ETag.

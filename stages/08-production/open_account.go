@@ -59,6 +59,8 @@ func checkOwner(owner string) error {
 		return &ValidationError{Field: "owner", Problem: fmt.Sprintf("must be at most %d characters", maxOwnerLength)}
 	case strings.IndexFunc(owner, unicode.IsControl) >= 0:
 		return &ValidationError{Field: "owner", Problem: "must not contain control characters"}
+	case owner == ForgottenPersonalData, strings.HasPrefix(owner, encryptedPrefix):
+		return &ValidationError{Field: "owner", Problem: fmt.Sprintf("must not be %q nor begin with %q: the store's marks of forgotten and encrypted names", ForgottenPersonalData, encryptedPrefix)}
 	}
 	return nil
 }

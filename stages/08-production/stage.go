@@ -13,6 +13,7 @@ var Stage = web.StageInfo{
 		"a snapshot is taken after the events are committed; if it cannot be stored, the command still succeeds",
 		"GET /metrics in the Prometheus text format: commands by outcome (ok, rejected, conflict, error...), their durations, loads from snapshots and replays, projection lag, the outbox's backlog and its age, dead letters",
 		"every command's log line carries its outcome and correlation id, so one request's story can be followed through the logs",
+		"crypto-shredding: the holder's name is stored encrypted under a key of its account (personal_keys); POST /accounts/{id}/forget deletes the key of a closed account, and the name reads as (forgotten) everywhere, with no event changed",
 	},
 	Endpoints: []web.Endpoint{
 		{Method: "GET", Path: "/metrics", Summary: "the numbers an operator watches, in the Prometheus text format",
@@ -48,6 +49,7 @@ var Stage = web.StageInfo{
 		{Method: "GET", Path: "/accounts/{id}", Summary: "write model: the account rebuilt from its stream (ETag: its version)",
 			Curl: `curl -si $BASE/accounts/$ID`},
 		{Method: "POST", Path: "/accounts/{id}/close", Summary: "command CloseAccount (the balance must be zero)"},
+		{Method: "POST", Path: "/accounts/{id}/forget", Summary: "command ForgetPersonalData: a closed account's holder name is forgotten (its key deleted); the events stay"},
 		{Method: "GET", Path: "/accounts/{id}/events", Summary: "the account's stream with metadata",
 			Curl: `curl -s $BASE/accounts/$ID/events`},
 		{Method: "POST", Path: "/dead-letters/{id}/redrive", Summary: "send a parked outbox message again (stage 5)"},

@@ -1,0 +1,202 @@
+package bank
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Crypto-shredding. The log is never changed, yet a bank must forget a former
+// customer when asked (GDPR article 17), once the years it must keep their
+// records are over. So the store never writes personal data in the clear: each
+// stream's personal data (the holder's legal name) is sealed with a key of its
+// own, AES-256-GCM, kept in personal_keys beside the log. To forget is to
+// delete the key: every copy of the sealed name (the log, its backups, a parked
+// dead letter, a copy of the store) turns to noise at once, and the events stay
+// exactly as they were written. What holds the name in the clear is a cache of
+// the log (the owners read model, a snapshot) or a stored request (an
+// idempotency key): it is cleared in the transaction that deletes the key.
+//
+// Backups hold the key too, until they expire: shredding is complete once the
+// oldest backup taken before it is gone. A real bank keeps the keys apart from
+// the log (a key management service), so that one stolen file is not both.
+
+const personalKeysSchema = `
+CREATE TABLE IF NOT EXISTS personal_keys (
+	subject      TEXT PRIMARY KEY,
+	secret       BLOB,
+	forgotten_at TEXT
+)`
+
+// ForgottenPersonalData is what a sealed value reads as once its key is deleted.
+// Opening an account refuses it as a name, so it means forgotten and nothing else.
+const ForgottenPersonalData = "(forgotten)"
+
+// encryptedPrefix begins every sealed value in an event's JSON. Opening an account
+// refuses a name that begins with it, so a name in the clear (written by a
+// release older than this one) is never taken for a sealed one.
+const encryptedPrefix = "encrypted:v1:"
+
+// withPersonalData is an event that carries personal data of its stream's
+// subject: mapPersonal returns a copy of it with each personal value replaced
+// by what f makes of it (sealed on append, opened on read).
+type withPersonalData interface {
+	Event
+	mapPersonal(f func(string) (string, error)) (Event, error)
+}
+
+// mapPersonal: an AccountOpened's personal data is its holder's legal name.
+func (e AccountOpened) mapPersonal(f func(string) (string, error)) (Event, error) {
+	name, err := f(e.Holder.LegalName)
+	if err != nil {
+		return nil, err
+	}
+	e.Holder.LegalName = name
+	return e, nil
+}
+
+// personalKey is a stream's row of personal_keys as a read of the log sees it.
+type personalKey struct {
+	secret    []byte         // nil when forgotten, or when the stream has no key
+	forgotten sql.NullString // set once forgotten
+}
+
+// encryptPersonalData returns p's data with its personal values sealed under the
+// key of its stream, which it reads (or, for the stream's first personal data,
+// creates) in tx: the key and the sealed event commit together, or neither.
+func (s *EventStore) encryptPersonalData(ctx context.Context, tx *sql.Tx, p pendingEvent) (string, error) {
+	personal, ok := p.Event.(withPersonalData)
+	if !ok {
+		return p.data, nil
+	}
+	secret, err := streamKey(ctx, tx, p.StreamID)
+	if err != nil {
+		return "", err
+	}
+	sealed, err := personal.mapPersonal(func(v string) (string, error) { return encrypt(secret, p.StreamID, v) })
+	if err != nil {
+		return "", err
+	}
+	_, _, data, err := s.registry.Encode(sealed)
+	return string(data), err
+}
+
+// streamKey is the key of streamID's personal data, read in tx; a stream that
+// has none yet is given a new one. A forgotten stream takes no personal data again.
+func streamKey(ctx context.Context, tx *sql.Tx, streamID string) ([]byte, error) {
+	var key personalKey
+	err := tx.QueryRowContext(ctx, `SELECT secret, forgotten_at FROM personal_keys WHERE subject = ?`, streamID).Scan(&key.secret, &key.forgotten)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		secret := make([]byte, 32) // AES-256
+		_, _ = rand.Read(secret)   // crypto/rand.Read never fails (Go 1.24)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO personal_keys (subject, secret) VALUES (?, ?)`, streamID, secret); err != nil {
+			return nil, fmt.Errorf("personal data key of %s: %w", streamID, err)
+		}
+		return secret, nil
+	case err != nil:
+		return nil, fmt.Errorf("personal data key of %s: %w", streamID, err)
+	case key.forgotten.Valid:
+		return nil, &PolicyError{Reason: fmt.Sprintf("the personal data of %s was forgotten: none is stored for it again", streamID)}
+	}
+	return key.secret, nil
+}
+
+// encrypt seals plaintext with secret. The stream id is its associated data: a
+// sealed value copied into another stream does not open there.
+func encrypt(secret []byte, streamID, plaintext string) (string, error) {
+	aead, err := newAEAD(secret)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	_, _ = rand.Read(nonce) // a random 96-bit nonce: one key seals a handful of values
+	sealed := aead.Seal(nonce, nonce, []byte(plaintext), []byte(streamID))
+	return encryptedPrefix + base64.RawStdEncoding.EncodeToString(sealed), nil
+}
+
+// decryptPersonalData returns e with its personal values opened with key. A value
+// in the clear (older releases wrote names so) is returned as it is; a
+// forgotten one reads as ForgottenPersonalData. A sealed value without its key,
+// or one that does not open, is an error: a lost key must never pass for a
+// forgotten one.
+func decryptPersonalData(e Event, streamID string, key personalKey) (Event, error) {
+	personal, ok := e.(withPersonalData)
+	if !ok {
+		return e, nil
+	}
+	return personal.mapPersonal(func(v string) (string, error) {
+		sealed, isSealed := strings.CutPrefix(v, encryptedPrefix)
+		switch {
+		case !isSealed:
+			return v, nil
+		case key.forgotten.Valid:
+			return ForgottenPersonalData, nil
+		case key.secret == nil:
+			return "", fmt.Errorf("personal data of %s is sealed, and personal_keys has no key for it", streamID)
+		}
+		return decrypt(key.secret, streamID, sealed)
+	})
+}
+
+// decrypt opens an encrypted value (without its prefix) of streamID.
+func decrypt(secret []byte, streamID, sealed string) (string, error) {
+	aead, err := newAEAD(secret)
+	if err != nil {
+		return "", err
+	}
+	raw, err := base64.RawStdEncoding.DecodeString(sealed)
+	if err != nil || len(raw) < aead.NonceSize() {
+		return "", fmt.Errorf("personal data of %s: not a sealed value", streamID)
+	}
+	n := aead.NonceSize()
+	plaintext, err := aead.Open(nil, raw[:n], raw[n:], []byte(streamID))
+	if err != nil {
+		return "", fmt.Errorf("personal data of %s does not open with its key (damaged, or sealed for another stream)", streamID)
+	}
+	return string(plaintext), nil
+}
+
+// newAEAD is AES-256-GCM with secret.
+func newAEAD(secret []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(secret)
+	if err != nil {
+		return nil, fmt.Errorf("personal data key: %w", err)
+	}
+	return cipher.NewGCM(block)
+}
+
+// shred forgets the personal data of streamID, in tx, the transaction that
+// appends its PersonalDataForgotten: it deletes the key, and the copies of the
+// name in the clear that the store keeps (the snapshot, the stored requests of
+// idempotency keys). The owners read model drops its row on the event. A stream
+// without a key holds its name in the clear, written by an older release: no
+// key deletion can forget it, and it is refused.
+func shred(ctx context.Context, tx *sql.Tx, streamID string, at time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE personal_keys SET secret = NULL, forgotten_at = ? WHERE subject = ? AND secret IS NOT NULL`,
+		at.UTC().Format(time.RFC3339Nano), streamID)
+	if err != nil {
+		return fmt.Errorf("forget the personal data of %s: %w", streamID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("forget the personal data of %s: %w", streamID, err)
+	}
+	if n == 0 {
+		return &PolicyError{Reason: fmt.Sprintf(
+			"the holder's name of %s is stored in the clear, by a release older than encrypted personal data: deleting a key cannot forget it", streamID)}
+	}
+	for _, clear := range []string{`DELETE FROM snapshots WHERE stream_id = ?`, `DELETE FROM idempotency_keys WHERE stream_id = ?`} {
+		if _, err := tx.ExecContext(ctx, clear, streamID); err != nil {
+			return fmt.Errorf("forget the personal data of %s: %w", streamID, err)
+		}
+	}
+	return nil
+}
