@@ -170,7 +170,7 @@ func TestGuard_OpeningRefusesTheStoresMarksAsANames(t *testing.T) {
 }
 
 func TestGuard_EachAccountHasAKeyOfItsOwn(t *testing.T) {
-	c := spec.Guard(t, stage, "personal_data.go (streamKey, encrypt)", "each account's name has a random key of its own, and a name never encrypts twice the same")
+	c := spec.Guard(t, stage, "personal_data.go (newStreamKey, encrypt)", "each account's name has a random key of its own, and a name never encrypts twice the same")
 	api, db := newAPI(t)
 	for range 2 {
 		c.Status(api.Post("/accounts", map[string]any{"owner": "Twin", "kind": "savings", "currency": "EUR"}), http.StatusCreated)
@@ -207,7 +207,7 @@ func TestGuard_AnEncryptedNameOpensOnlyWithItsKeyInItsStream(t *testing.T) {
 	api, db := newAPI(t)
 	store := storeOn(c, db)
 	var ids []string
-	for _, owner := range []string{"Alan Turing", "Joan Clarke", "Tommy Flowers"} {
+	for _, owner := range []string{"Alan Turing", "Joan Clarke", "Tommy Flowers", "Gordon Welchman", "Mavis Batey"} {
 		r := api.Post("/accounts", map[string]any{"owner": owner, "kind": "savings", "currency": "EUR"})
 		c.Status(r, http.StatusCreated)
 		ids = append(ids, r.String("id"))
@@ -230,15 +230,19 @@ func TestGuard_AnEncryptedNameOpensOnlyWithItsKeyInItsStream(t *testing.T) {
 	rewrite(ids[1], strings.Replace(second, legalNameIn(c, second), legalNameIn(c, first), 1))
 	value := legalNameIn(c, stored(ids[2]))
 	rewrite(ids[2], strings.Replace(stored(ids[2]), value, value[:len(value)-4]+"AAAA", 1))
+	rewrite(ids[3], strings.Replace(stored(ids[3]), legalNameIn(c, stored(ids[3])), "encrypted:v1:QUJD", 1))
 	_, err = db.Write.Exec(`DELETE FROM personal_keys WHERE subject = ?`, bank.StreamID(ids[0]))
 	c.NoError(err, "deleting a key (test setup)")
-	for i, fault := range []string{"its key row deleted (lost, not forgotten)", "the first account's encrypted name in its row", "its encrypted name damaged"} {
+	_, err = db.Write.Exec(`UPDATE personal_keys SET secret = x'0102' WHERE subject = ?`, bank.StreamID(ids[4]))
+	c.NoError(err, "damaging a key (test setup)")
+	for i, fault := range []string{"its key row deleted (lost, not forgotten)", "the first account's encrypted name in its row", "its encrypted name damaged",
+		"an encrypted name of 3 bytes (shorter than a nonce)", "its key 2 bytes long"} {
 		c.Doing("Load account %d, %s", i+1, fault)
 		_, err := store.Load(c.Ctx(), bank.StreamID(ids[i]))
 		c.That(err != nil && strings.Contains(err.Error(), "personal data of "+bank.StreamID(ids[i])), "an error naming the stream's personal data", fmt.Sprint(err))
 		logged, err := store.ReadLog(c.Ctx(), 0, 10)
 		c.NoError(err, "ReadLog")
-		c.That(len(logged) == 3 && logged[i].Err != nil, "ReadLog giving the row with its error (a projection parks it)", fmt.Sprint(logged[i].Err))
+		c.That(len(logged) == 5 && logged[i].Err != nil, "ReadLog giving the row with its error (a projection parks it)", fmt.Sprint(logged[i].Err))
 	}
 }
 
@@ -301,4 +305,28 @@ func TestGuard_ACopyOfTheStoreCarriesTheKeys(t *testing.T) {
 		opened, _ := history[0].Event.(bank.AccountOpened)
 		c.Equal(want.name, opened.Holder.LegalName, "the holder's name, read from the copy")
 	}
+}
+
+func TestGuard_AnAppendThatCannotStoreItsKeyStoresNothing(t *testing.T) {
+	c := spec.Guard(t, stage, "personal_data.go (newStreamKey)", "the key and the encrypted name commit together, or neither")
+	db := spec.OpenDB(t)
+	store := storeOn(c, db)
+	id := uuid.NewString()
+	_, err := db.Write.Exec(`INSERT INTO personal_keys (subject, secret) VALUES (?, zeroblob(32))`, bank.StreamID(id))
+	c.NoError(err, "a stale key row of the stream (test setup)")
+	c.Doing("Append an AccountOpened to %s, whose key row is there already", bank.StreamID(id))
+	opened := bank.AccountOpened{AccountID: id, Holder: bank.Holder{LegalName: "Ada Lovelace", Type: bank.Person}, Kind: bank.Savings, Currency: "EUR"}
+	_, err = store.Append(c.Ctx(), bank.StreamID(id), 0, bank.Metadata{CorrelationID: "c", CausationID: "c", UserID: "u"}, opened)
+	c.That(err != nil && strings.Contains(err.Error(), "key"), "an error about the key (a key is never reused, nor replaced)", fmt.Sprint(err))
+	c.Equal(0, len(eventRows(c, db)), "events stored (none: the append is one transaction)")
+}
+
+func TestGuard_TheFoldForgetsTheNameItself(t *testing.T) {
+	c := spec.Guard(t, stage, "account_aggregate.go (Account.apply)", "PersonalDataForgotten forgets the holder in the fold, whatever the store gave")
+	given(c, openedAs(bank.Savings, 0), bank.AccountClosed{}, bank.PersonalDataForgotten{}).
+		When("ForgetPersonalData again, the AccountOpened still holding the name", on((*bank.Account).ForgetPersonalData)).
+		ThenFails(new(*bank.PolicyError))
+	acc, err := bank.NewAccountFactory().Reconstitute(history(openedAs(bank.Savings, 0), bank.AccountClosed{}, bank.PersonalDataForgotten{}))
+	c.NoError(err, "Reconstitute")
+	c.Equal(bank.ForgottenPersonalData, acc.View().Owner, "the owner after PersonalDataForgotten")
 }

@@ -98,9 +98,9 @@ func (a *Account) Close() error {
 func (a *Account) ForgetPersonalData() error {
 	switch {
 	case a.status != StatusClosed:
-		return &PolicyError{Reason: "only a closed account's personal data can be forgotten: close the account first"}
+		return &PolicyError{Reason: "only a closed account's personal data can be forgotten"}
 	case a.owner == ForgottenPersonalData:
-		return &PolicyError{Reason: "this account's personal data is forgotten already"}
+		return &PolicyError{Reason: "its personal data is forgotten already"}
 	}
 	return a.record(PersonalDataForgotten{})
 }

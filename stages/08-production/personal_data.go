@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -68,15 +67,15 @@ type personalKey struct {
 	forgotten sql.NullString // set once forgotten
 }
 
-// encryptPersonalData returns p's data with its personal values sealed under the
-// key of its stream, which it reads (or, for the stream's first personal data,
-// creates) in tx: the key and the sealed event commit together, or neither.
+// encryptPersonalData returns p's data with its personal values sealed under a
+// new key of its stream, made in tx: the key and the sealed event commit
+// together, or neither.
 func (s *EventStore) encryptPersonalData(ctx context.Context, tx *sql.Tx, p pendingEvent) (string, error) {
 	personal, ok := p.Event.(withPersonalData)
 	if !ok {
 		return p.data, nil
 	}
-	secret, err := streamKey(ctx, tx, p.StreamID)
+	secret, err := newStreamKey(ctx, tx, p.StreamID)
 	if err != nil {
 		return "", err
 	}
@@ -88,36 +87,27 @@ func (s *EventStore) encryptPersonalData(ctx context.Context, tx *sql.Tx, p pend
 	return string(data), err
 }
 
-// streamKey is the key of streamID's personal data, read in tx; a stream that
-// has none yet is given a new one. A forgotten stream takes no personal data again.
-func streamKey(ctx context.Context, tx *sql.Tx, streamID string) ([]byte, error) {
-	var key personalKey
-	err := tx.QueryRowContext(ctx, `SELECT secret, forgotten_at FROM personal_keys WHERE subject = ?`, streamID).Scan(&key.secret, &key.forgotten)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		secret := make([]byte, 32) // AES-256
-		_, _ = rand.Read(secret)   // crypto/rand.Read never fails (Go 1.24)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO personal_keys (subject, secret) VALUES (?, ?)`, streamID, secret); err != nil {
-			return nil, fmt.Errorf("personal data key of %s: %w", streamID, err)
-		}
-		return secret, nil
-	case err != nil:
+// newStreamKey makes the key of streamID's personal data, in tx. Only a
+// stream's first event carries personal data (AccountOpened), so its key is
+// made with it; a key already there (a stale row) fails the append, loudly.
+func newStreamKey(ctx context.Context, tx *sql.Tx, streamID string) ([]byte, error) {
+	secret := make([]byte, 32) // AES-256
+	_, _ = rand.Read(secret)   // crypto/rand.Read never fails (Go 1.24)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO personal_keys (subject, secret) VALUES (?, ?)`, streamID, secret); err != nil {
 		return nil, fmt.Errorf("personal data key of %s: %w", streamID, err)
-	case key.forgotten.Valid:
-		return nil, &PolicyError{Reason: fmt.Sprintf("the personal data of %s was forgotten: none is stored for it again", streamID)}
 	}
-	return key.secret, nil
+	return secret, nil
 }
 
 // encrypt seals plaintext with secret. The stream id is its associated data: a
 // sealed value copied into another stream does not open there.
 func encrypt(secret []byte, streamID, plaintext string) (string, error) {
-	aead, err := newAEAD(secret)
+	aead, err := newAEAD(secret, streamID)
 	if err != nil {
 		return "", err
 	}
 	nonce := make([]byte, aead.NonceSize())
-	_, _ = rand.Read(nonce) // a random 96-bit nonce: one key seals a handful of values
+	_, _ = rand.Read(nonce) // never fails (Go 1.24)
 	sealed := aead.Seal(nonce, nonce, []byte(plaintext), []byte(streamID))
 	return encryptedPrefix + base64.RawStdEncoding.EncodeToString(sealed), nil
 }
@@ -148,7 +138,7 @@ func decryptPersonalData(e Event, streamID string, key personalKey) (Event, erro
 
 // decrypt opens an encrypted value (without its prefix) of streamID.
 func decrypt(secret []byte, streamID, sealed string) (string, error) {
-	aead, err := newAEAD(secret)
+	aead, err := newAEAD(secret, streamID)
 	if err != nil {
 		return "", err
 	}
@@ -164,11 +154,11 @@ func decrypt(secret []byte, streamID, sealed string) (string, error) {
 	return string(plaintext), nil
 }
 
-// newAEAD is AES-256-GCM with secret.
-func newAEAD(secret []byte) (cipher.AEAD, error) {
+// newAEAD is AES-256-GCM with secret, the key of streamID.
+func newAEAD(secret []byte, streamID string) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(secret)
 	if err != nil {
-		return nil, fmt.Errorf("personal data key: %w", err)
+		return nil, fmt.Errorf("personal data of %s: its key: %w", streamID, err)
 	}
 	return cipher.NewGCM(block)
 }
