@@ -235,11 +235,17 @@ func TestGuard_AnEncryptedNameOpensOnlyWithItsKeyInItsStream(t *testing.T) {
 	c.NoError(err, "deleting a key (test setup)")
 	_, err = db.Write.Exec(`UPDATE personal_keys SET secret = x'0102' WHERE subject = ?`, bank.StreamID(ids[4]))
 	c.NoError(err, "damaging a key (test setup)")
-	for i, fault := range []string{"its key row deleted (lost, not forgotten)", "the first account's encrypted name in its row", "its encrypted name damaged",
-		"an encrypted name of 3 bytes (shorter than a nonce)", "its key 2 bytes long"} {
-		c.Doing("Load account %d, %s", i+1, fault)
+	for i, fault := range []struct{ doing, says string }{
+		{"its key row deleted (lost, not forgotten)", "no key"},
+		{"the first account's encrypted name in its row", "does not open"},
+		{"its encrypted name damaged", "does not open"},
+		{"an encrypted name of 3 bytes (shorter than a nonce)", "not an encrypted value"},
+		{"its key 2 bytes long", "its key"},
+	} {
+		c.Doing("Load account %d, %s", i+1, fault.doing)
 		_, err := store.Load(c.Ctx(), bank.StreamID(ids[i]))
-		c.That(err != nil && strings.Contains(err.Error(), "personal data of "+bank.StreamID(ids[i])), "an error naming the stream's personal data", fmt.Sprint(err))
+		c.That(err != nil && strings.Contains(err.Error(), "personal data of "+bank.StreamID(ids[i])) && strings.Contains(err.Error(), fault.says),
+			fmt.Sprintf("an error naming the stream's personal data, saying %q", fault.says), fmt.Sprint(err))
 		logged, err := store.ReadLog(c.Ctx(), 0, 10)
 		c.NoError(err, "ReadLog")
 		c.That(len(logged) == 5 && logged[i].Err != nil, "ReadLog giving the row with its error (a projection parks it)", fmt.Sprint(logged[i].Err))
@@ -284,6 +290,12 @@ func TestGuard_NoSnapshotHoldsAForgottenName(t *testing.T) {
 	c.Equal(0, count(), "snapshots of the account once forgotten (the snapshot holds the name in the clear)")
 	c.NoError(snapshots.Put(c.Ctx(), snap), "Put")
 	c.Equal(0, count(), "snapshots of the account after a late Put (it would bring the name back)")
+	other := c.OpenAccount(api, "savings", 0)
+	c.Doing("Put a snapshot of another account, %s", other)
+	c.NoError(snapshots.Put(c.Ctx(), bank.Snapshot{StreamID: bank.StreamID(other), Version: 1, StateVersion: bank.AccountStateVersion + 1, State: []byte(`{}`), TakenAt: time.Now()}), "Put")
+	var others int
+	c.NoError(db.Read.QueryRow(`SELECT count(*) FROM snapshots WHERE stream_id = ?`, bank.StreamID(other)).Scan(&others), "counting snapshots")
+	c.Equal(1, others, "snapshots of an account that was not forgotten (one forgetting stops no other account's)")
 }
 
 func TestGuard_ACopyOfTheStoreCarriesTheKeys(t *testing.T) {
@@ -329,4 +341,22 @@ func TestGuard_TheFoldForgetsTheNameItself(t *testing.T) {
 	acc, err := bank.NewAccountFactory().Reconstitute(history(openedAs(bank.Savings, 0), bank.AccountClosed{}, bank.PersonalDataForgotten{}))
 	c.NoError(err, "Reconstitute")
 	c.Equal(bank.ForgottenPersonalData, acc.View().Owner, "the owner after PersonalDataForgotten")
+}
+
+func TestGuard_AForgettingTheDatabaseFailsOnHalfWayLeavesNothing(t *testing.T) {
+	for _, failing := range []string{"UPDATE personal_keys", "DELETE FROM snapshots", "DELETE FROM idempotency_keys"} {
+		c := spec.Guard(t, stage, "personal_data.go (shred)", "a forgetting is one transaction: all of it, or nothing")
+		wrapped, conn := failingSQLite(c, t, spec.OpenDB(t))
+		api, _ := spec.StartAPIOn(t, wrapped, bank.NewServer)
+		id, _ := closedAccount(c, api, "Ada Failing")
+		before := fingerprint(c, wrapped)
+		conn.failing = failing
+		c.Doing("POST /accounts/%s/forget while SQLite fails %s with an I/O error", id, failing)
+		r := api.Post("/accounts/"+id+"/forget", nil)
+		conn.failing = ""
+		c.That(r.Status >= 500, "a 5xx: the database failed, and the forgetting with it", r.Describe())
+		c.Equal(before, fingerprint(c, wrapped), "the events table (no PersonalDataForgotten without the rest)")
+		r = api.Get("/accounts/" + id)
+		c.That(r.Status == http.StatusOK && r.String("owner") == "Ada Failing", "the account still readable, its name with it (the key kept)", r.Describe())
+	}
 }

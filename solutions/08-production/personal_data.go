@@ -144,7 +144,7 @@ func decrypt(secret []byte, streamID, sealed string) (string, error) {
 	}
 	raw, err := base64.RawStdEncoding.DecodeString(sealed)
 	if err != nil || len(raw) < aead.NonceSize() {
-		return "", fmt.Errorf("personal data of %s: not a sealed value", streamID)
+		return "", fmt.Errorf("personal data of %s: not an encrypted value", streamID)
 	}
 	n := aead.NonceSize()
 	plaintext, err := aead.Open(nil, raw[:n], raw[n:], []byte(streamID))
@@ -164,14 +164,14 @@ func newAEAD(secret []byte, streamID string) (cipher.AEAD, error) {
 }
 
 // shred forgets the personal data of streamID, in tx, the transaction that
-// appends its PersonalDataForgotten: it deletes the key, and the copies of the
+// appends its PersonalDataForgotten (recorded at at, UTC): it deletes the key, and the copies of the
 // name in the clear that the store keeps (the snapshot, the stored requests of
 // idempotency keys). The owners read model drops its row on the event. A stream
 // without a key holds its name in the clear, written by an older release: no
 // key deletion can forget it, and it is refused.
 func shred(ctx context.Context, tx *sql.Tx, streamID string, at time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE personal_keys SET secret = NULL, forgotten_at = ? WHERE subject = ? AND secret IS NOT NULL`,
-		at.UTC().Format(time.RFC3339Nano), streamID)
+		at.Format(time.RFC3339Nano), streamID)
 	if err != nil {
 		return fmt.Errorf("forget the personal data of %s: %w", streamID, err)
 	}
