@@ -76,7 +76,7 @@ func checkKey(ctx context.Context, q querier, key IdempotencyKey) error {
 		return nil
 	case err != nil:
 		return fmt.Errorf("look up Idempotency-Key %q: %w", key.Key, err)
-	case request != key.Request:
+	case request != key.Request && request != ForgottenPersonalData: // forgotten: it held a name (personal_data.go)
 		return fmt.Errorf("%w: %q", ErrIdempotencyKeyReused, key.Key)
 	}
 	return &AlreadyDoneError{Key: key.Key, StreamID: streamID, Version: version, Position: position}

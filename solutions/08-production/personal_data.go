@@ -23,8 +23,12 @@ import (
 // the log (the owners read model, a snapshot) or a stored request (an
 // idempotency key): it is cleared in the transaction that deletes the key.
 //
-// Backups hold the key too, until they expire: shredding is complete once the
-// oldest backup taken before it is gone. A real bank keeps the keys apart from
+// The store turns SQLite's secure_delete on (NewEventStore): what a delete
+// frees is overwritten with zeros, not left in a free page. The write-ahead log
+// keeps older copies of the pages until its next checkpoint (SQLite makes one
+// every 1000 pages; PRAGMA wal_checkpoint(TRUNCATE) empties it). Backups hold
+// the key too, until they expire: shredding is complete once the oldest backup
+// taken before it is gone. A real bank keeps the keys apart from
 // the log (a key management service), so that one stolen file is not both.
 
 const personalKeysSchema = `
@@ -127,8 +131,10 @@ func decryptPersonalData(e Event, streamID string, key personalKey) (Event, erro
 		switch {
 		case !isSealed:
 			return v, nil
-		case key.forgotten.Valid:
+		case key.forgotten.Valid && key.secret == nil:
 			return ForgottenPersonalData, nil
+		case key.forgotten.Valid:
+			return "", fmt.Errorf("personal data of %s is marked forgotten, and its key is still there", streamID)
 		case key.secret == nil:
 			return "", fmt.Errorf("personal data of %s is sealed, and personal_keys has no key for it", streamID)
 		}
@@ -156,6 +162,9 @@ func decrypt(secret []byte, streamID, sealed string) (string, error) {
 
 // newAEAD is AES-256-GCM with secret, the key of streamID.
 func newAEAD(secret []byte, streamID string) (cipher.AEAD, error) {
+	if len(secret) != 32 { // aes.NewCipher takes 16 and 24 bytes too: AES-128 and -192
+		return nil, fmt.Errorf("personal data of %s: its key is %d bytes, not 32", streamID, len(secret))
+	}
 	block, err := aes.NewCipher(secret)
 	if err != nil {
 		return nil, fmt.Errorf("personal data of %s: its key: %w", streamID, err)
@@ -164,11 +173,13 @@ func newAEAD(secret []byte, streamID string) (cipher.AEAD, error) {
 }
 
 // shred forgets the personal data of streamID, in tx, the transaction that
-// appends its PersonalDataForgotten (recorded at at, UTC): it deletes the key, and the copies of the
-// name in the clear that the store keeps (the snapshot, the stored requests of
-// idempotency keys). The owners read model drops its row on the event. A stream
-// without a key holds its name in the clear, written by an older release: no
-// key deletion can forget it, and it is refused.
+// appends its PersonalDataForgotten (recorded at at, UTC): it deletes the key,
+// and the copies of the name in the clear that the store keeps: the snapshot,
+// and the requests its idempotency keys stored (the keys stay, and a retry of
+// one of them still gets its first answer: checkKey). The owners read model
+// drops its row on the event. A stream without a key holds its name in the
+// clear, written by an older release: no key deletion can forget it, and it is
+// refused.
 func shred(ctx context.Context, tx *sql.Tx, streamID string, at time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE personal_keys SET secret = NULL, forgotten_at = ? WHERE subject = ? AND secret IS NOT NULL`,
 		at.Format(time.RFC3339Nano), streamID)
@@ -183,7 +194,8 @@ func shred(ctx context.Context, tx *sql.Tx, streamID string, at time.Time) error
 		return &PolicyError{Reason: fmt.Sprintf(
 			"the holder's name of %s is stored in the clear, by a release older than encrypted personal data: deleting a key cannot forget it", streamID)}
 	}
-	for _, clear := range []string{`DELETE FROM snapshots WHERE stream_id = ?`, `DELETE FROM idempotency_keys WHERE stream_id = ?`} {
+	for _, clear := range []string{`DELETE FROM snapshots WHERE stream_id = ?`,
+		`UPDATE idempotency_keys SET request = '` + ForgottenPersonalData + `' WHERE stream_id = ?`} {
 		if _, err := tx.ExecContext(ctx, clear, streamID); err != nil {
 			return fmt.Errorf("forget the personal data of %s: %w", streamID, err)
 		}

@@ -47,6 +47,11 @@ func NewEventStore(ctx context.Context, db *sqlitedb.DB, registry *Registry) (*E
 			return nil, fmt.Errorf("create the event store's tables: %w", err)
 		}
 	}
+	// What a delete frees is overwritten with zeros: a forgotten name and its
+	// deleted key must not stay in a free page (personal_data.go).
+	if _, err := db.Write.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+		return nil, fmt.Errorf("turn secure_delete on: %w", err)
+	}
 	appends, err := prepareAppends(ctx, db.Write)
 	if err != nil {
 		return nil, err
