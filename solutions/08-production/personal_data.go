@@ -14,14 +14,14 @@ import (
 
 // Crypto-shredding. The log is never changed, yet a bank must forget a former
 // customer when asked (GDPR article 17), once the years it must keep their
-// records are over. So the store never writes personal data in the clear: each
+// records are over. So the log never holds personal data in the clear: each
 // stream's personal data (the holder's legal name) is sealed with a key of its
 // own, AES-256-GCM, kept in personal_keys beside the log. To forget is to
-// delete the key: every copy of the sealed name (the log, its backups, a parked
-// dead letter, a copy of the store) turns to noise at once, and the events stay
-// exactly as they were written. What holds the name in the clear is a cache of
-// the log (the owners read model, a snapshot) or a stored request (an
-// idempotency key): it is cleared in the transaction that deletes the key.
+// delete the key: every copy of the sealed name that has no copy of the key (a
+// replica of the log, an export, a consumer's archive) turns to noise at once,
+// and the events stay exactly as they were written. What holds the name in the
+// clear is a cache of the log (the owners read model, a snapshot) or a stored
+// request (an idempotency key): it is cleared when the key is deleted.
 //
 // The store turns SQLite's secure_delete on (NewEventStore): what a delete
 // frees is overwritten with zeros, not left in a free page. The write-ahead log
