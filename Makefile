@@ -31,7 +31,7 @@ DIFF_STAGES  := $(addprefix diff-stage,$(STAGES))
 COMPARE_STAGES := $(addprefix compare-stage,$(STAGES))
 
 .PHONY: help setup setup-build doctor test check-stages verify fuzz mutate mutate-incremental test-tools lint embed-check gen demo tail webhook-sink board status watch hint bench slides \
-	demos demo-race demo-why-40 demo-retry demo-relay-crash demo-duplicate demo-rebuild demo-upcast \
+	demos demo-race demo-why-40 demo-retry demo-relay-crash demo-duplicate demo-rebuild demo-upcast demo-forget \
 	maintainer-only learner-edition dashboard test-browser \
 	$(TEST_STAGES) $(RUN_STAGES) $(RESET_STAGES) $(DIFF_STAGES) $(COMPARE_STAGES)
 
@@ -122,6 +122,9 @@ demo-rebuild: maintainer-only $(KIT) ## stage 6: a read model rebuilt beside the
 
 demo-upcast: maintainer-only $(KIT) ## stage 7: rows older releases wrote, read through the upcasters (stored_as) and never changed
 	@$(KIT) script upcast
+
+demo-forget: maintainer-only $(KIT) ## stage 8: a customer forgotten by deleting her key (crypto-shredding): no event changed, her name in no byte of the file
+	@$(KIT) script forget
 
 webhook-sink: $(KIT) ## print each message stage 5's relay POSTs (run it with ARGS='-webhook http://127.0.0.1:9090/messages'; SINK_ARGS='-status 503' refuses them)
 	@$(KIT) sink $(SINK_ARGS)

@@ -39,6 +39,7 @@ var demoScripts = []demoScript{
 	{"duplicate", 6, "one message delivered twice: the statement counts it once", demoDuplicate},
 	{"rebuild", 6, "a read model rebuilt beside the live one, then switched in one transaction", demoRebuild},
 	{"upcast", 7, "rows older releases wrote, read through the upcasters and never changed", demoUpcast},
+	{"forget", 8, "a customer forgotten by deleting her key: no event changed, her name in no byte of the file", demoForget},
 }
 
 func init() {
