@@ -334,15 +334,7 @@ func TestGuard_RebuildOverHTTP(t *testing.T) {
 	c.Status(r, http.StatusAccepted)
 	c.That(r.String("name") == "accounts_by_owner" && r.String("build") == "blue" && strings.Contains(string(r.Body), `"rebuild":{"build":"green"`),
 		"the projection's status as the rebuild starts: accounts_by_owner, live build blue with a rebuild into green", r.Describe())
-	for deadline := time.Now().Add(spec.Patience); ; time.Sleep(5 * time.Millisecond) { // polling a condition, bounded
-		r = api.Get("/projections")
-		if strings.Contains(string(r.Body), `"name":"accounts_by_owner","version":1,"build":"green"`) && !strings.Contains(string(r.Body), `"rebuild"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			c.Fail("GET /projections showing accounts_by_owner on build green", r.Describe())
-		}
-	}
+	awaitOwnersOnGreen(c, api)
 	r = api.Get(fmt.Sprintf("/accounts?owner=Ada%%20Lovelace&min_position=%d", pos))
 	c.Status(r, http.StatusOK)
 	c.That(strings.Contains(string(r.Body), `"balance":300`), "Ada's account with 300 after the rebuild", r.Describe())
@@ -356,5 +348,19 @@ func TestGuard_RebuildOverHTTP(t *testing.T) {
 	} {
 		c.Doing("POST %s %v", bad.path, bad.body)
 		c.Status(api.Post(bad.path, bad.body), bad.want)
+	}
+}
+
+// awaitOwnersOnGreen waits (bounded) until GET /projections shows
+// accounts_by_owner rebuilt: live on build green, no rebuild running.
+func awaitOwnersOnGreen(c *spec.Check, api *spec.API) {
+	for deadline := time.Now().Add(spec.Patience); ; time.Sleep(5 * time.Millisecond) { // polling a condition, bounded
+		r := api.Get("/projections")
+		if strings.Contains(string(r.Body), `"name":"accounts_by_owner","version":1,"build":"green"`) && !strings.Contains(string(r.Body), `"rebuild"`) {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.Fail("GET /projections showing accounts_by_owner on build green", r.Describe())
+		}
 	}
 }

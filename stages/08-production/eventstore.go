@@ -37,12 +37,12 @@ type EventStore struct {
 
 // NewEventStore creates the events table, and the tables that appends write in the
 // same transaction: idempotency keys (idempotency.go) and the outbox (outbox.go),
-// with the outbox's dead letters and its relay's lease, the keys of personal data
-// and the snapshots a forgetting clears (personal_data.go), if they do not exist
-// yet, and prepares the statements of Append.
+// with the outbox's dead letters and its relay's lease, and the keys of personal
+// data (personal_data.go), if they do not exist yet, and prepares the statements
+// of Append. (A forgetting also clears the snapshots table: NewSnapshots makes it.)
 func NewEventStore(ctx context.Context, db *sqlitedb.DB, registry *Registry) (*EventStore, error) {
 	for _, schema := range []string{eventsSchema, idempotencySchema, outboxSchema, outboxIndex, deadLettersSchema, leaseSchema,
-		personalKeysSchema, snapshotsSchema} {
+		personalKeysSchema} {
 		if _, err := db.Write.ExecContext(ctx, schema); err != nil {
 			return nil, fmt.Errorf("create the event store's tables: %w", err)
 		}
