@@ -113,22 +113,14 @@ func (r *forgetRun) forget() (err error) {
 
 // showOpened prints her AccountOpened as the API reads it.
 func (r *forgetRun) showOpened(note string) error {
-	var stream struct {
-		Events []struct {
-			Data struct {
-				Holder struct {
-					LegalName string `json:"legal_name"`
-				} `json:"holder"`
-			} `json:"data"`
-		} `json:"events"`
-	}
-	if _, err := r.srv.get("/accounts/"+r.id+"/events", &stream); err != nil {
+	events, _, err := readStream(r.srv, r.id)
+	if err != nil {
 		return err
 	}
-	if len(stream.Events) == 0 {
+	if len(events) == 0 {
 		return notShown("GET /accounts/%s/events has no event", r.id)
 	}
-	r.readsAs = stream.Events[0].Data.Holder.LegalName
+	r.readsAs = events[0].Data.Holder.LegalName
 	r.note("%s holder.legal_name %q", note, r.readsAs)
 	return nil
 }

@@ -21,6 +21,9 @@ type streamEvent struct {
 	Data struct {
 		Amount    int64  `json:"amount"`
 		Reference string `json:"reference"`
+		Holder    struct {
+			LegalName string `json:"legal_name"`
+		} `json:"holder"` // AccountOpened, from schema version 3
 	} `json:"data"`
 	StoredAs *struct {
 		Type          string `json:"type"`
