@@ -32,7 +32,8 @@ type testRun struct {
 	Order     []string // top-level tests in the order they ran (source order)
 	BuildFail string   // compiler output when the package did not build
 	Panicked  bool
-	TimedOut  bool // go test stopped the binary after testTimeout
+	TimedOut  bool   // go test stopped the binary after testTimeout
+	CrashedIn string // the test whose panic ended the binary: the tests after it did not run
 
 	failedBuild string // import path of the package that did not compile
 }
@@ -133,6 +134,9 @@ func (run *testRun) record(ev testEvent) {
 		run.TimedOut = true
 	} else if strings.Contains(ev.Output, "panic: ") {
 		run.Panicked = true
+		if top, _, _ := strings.Cut(ev.Test, "/"); top != "" && run.CrashedIn == "" && strings.HasPrefix(ev.Output, "panic: ") {
+			run.CrashedIn = top
+		}
 	}
 	if ev.Test == "" {
 		if ev.FailedBuild != "" {

@@ -81,10 +81,13 @@ func runLearnerTest(args []string) error {
 		if r.Passed {
 			continue
 		}
-		fmt.Print(r.Output, "\n")
+		fmt.Print(summarizePanics(r.Output, s.StarterDir()), "\n")
 		if taskOfTest(name) == "" {
 			brokenGuards = append(brokenGuards, name)
 		}
+	}
+	if run.CrashedIn != "" {
+		fmt.Printf("A panic in %s ended the test run: the tests after it did not run, so the counts below are short.\n\n", run.CrashedIn)
 	}
 	printSummary(s, tasks, brokenGuards)
 	if !allDone(tasks) || len(brokenGuards) > 0 {

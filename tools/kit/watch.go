@@ -244,7 +244,7 @@ func watchSummary(s stage, tasks []taskProgress, run testRun, took time.Duration
 		fmt.Fprintf(&b, "The tests were stopped after %s: some code never returned (a transaction left open?).\n\n", testTimeout)
 	}
 	if name := firstFailure(run, tasks); name != "" {
-		block := failureBlock(run.Tests[name].Output)
+		block := failureBlock(summarizePanics(run.Tests[name].Output, s.StarterDir()))
 		b.WriteString(screenful(block, maxFailureLines, s) + "\n\n")
 		switch {
 		case hintCommand.MatchString(block): // the failure names its hint already
