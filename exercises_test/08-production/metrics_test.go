@@ -21,7 +21,7 @@ var declared = regexp.MustCompile(`^# TYPE ([a-z_]+) (counter|gauge|histogram)$`
 
 func TestGuard_MetricsAreInThePrometheusTextFormat(t *testing.T) {
 	c := spec.Guard(t, stage, "http_metrics.go and metrics.go", "GET /metrics is the Prometheus text format: every sample declared, histograms cumulative")
-	s := newSnapServer(t, -1)
+	s := newSnapServer(t, neverSnapshot)
 	id := c.OpenAccount(s.API, "checking", 0)
 	s.deposit(c, id, 100)
 	s.deposit(c, id, 200)
@@ -86,7 +86,7 @@ func TestGuard_MetricsAreInThePrometheusTextFormat(t *testing.T) {
 
 func TestGuard_MetricsThatCannotBeReadAreA500(t *testing.T) {
 	c := spec.Guard(t, stage, "http_metrics.go", "GET /metrics answers 500 when a gauge cannot be read, never a page of zeros")
-	s := newSnapServer(t, -1)
+	s := newSnapServer(t, neverSnapshot)
 	c.OpenAccount(s.API, "checking", 0)
 	execAll(c, s.db.Write, `ALTER TABLE consumer_dead_letters RENAME TO consumer_dead_letters_gone`)
 	c.Doing("GET /metrics once the consumers' dead letters cannot be read")
@@ -95,7 +95,7 @@ func TestGuard_MetricsThatCannotBeReadAreA500(t *testing.T) {
 
 func TestGuard_MetricsCountReplaysAndShowTheGauges(t *testing.T) {
 	c := spec.Guard(t, stage, "http_metrics.go, metrics.go and account_repository.go (Load)", "GET /metrics counts the loads by replay and shows the gauges")
-	s := newSnapServer(t, -1)
+	s := newSnapServer(t, neverSnapshot)
 	id := c.OpenAccount(s.API, "checking", 0)
 	s.deposit(c, id, 100)
 	s.deposit(c, id, 200)
@@ -139,7 +139,7 @@ func TestGuard_MetricsCountReplaysAndShowTheGauges(t *testing.T) {
 
 func TestGuard_ADurationIsInSecondsAndInEveryBucketAtOrAboveIt(t *testing.T) {
 	c := spec.Guard(t, stage, "metrics.go (measured, histogram)", "a command's duration is timed around it, in seconds, and counted in every bucket whose bound is at or above it")
-	s := newSnapServer(t, -1)
+	s := newSnapServer(t, neverSnapshot)
 	id := c.OpenAccount(s.API, "checking", 0)
 	c.Doing("deposit while another connection holds the database's write lock for 100 ms")
 	hold, err := s.db.Write.BeginTx(c.Ctx(), nil)
@@ -147,7 +147,9 @@ func TestGuard_ADurationIsInSecondsAndInEveryBucketAtOrAboveIt(t *testing.T) {
 	_, err = hold.Exec(`CREATE TABLE held (n INTEGER)`)
 	c.NoError(err, "taking the write lock (test setup)")
 	deposited := make(chan spec.Response, 1)
-	go func() { deposited <- s.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 100, "reference": "salary"}) }()
+	go func() {
+		deposited <- s.Post("/accounts/"+id+"/deposits", map[string]any{"amount": 100, "reference": "salary"})
+	}()
 	time.Sleep(100 * time.Millisecond)
 	c.NoError(hold.Rollback(), "letting the lock go (test setup)")
 	c.Status(<-deposited, http.StatusOK)

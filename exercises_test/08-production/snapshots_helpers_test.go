@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,11 @@ type snapServer struct {
 	db  *sqlitedb.DB
 	app *bank.Application
 }
+
+// neverSnapshot is a SnapshotEvery no test's stream reaches: a server that takes no
+// snapshot itself. (Not -1, which is task 8.2's rule: a test of loading must not
+// fail, and blame 8.1, when that rule is wrong.)
+const neverSnapshot int64 = 1 << 40
 
 func newSnapServer(t *testing.T, every int64) *snapServer {
 	return startSnapServer(t, spec.OpenDB(t), every)
@@ -109,9 +115,10 @@ func stateOf(id string, balance, overdraft int64) string {
 	return fmt.Sprintf(`{"id":%q,"owner":"Ada Lovelace","holder_type":"person","kind":"checking","currency":"EUR","balance":%d,"overdraft_limit":%d,"status":"open"}`, id, balance, overdraft)
 }
 
-// putSnapshot stores a snapshot of the account by hand.
+// putSnapshot stores a snapshot of the account by hand, in place of any the
+// server took (a test of loading must not depend on task 8.2).
 func putSnapshot(c *spec.Check, db *sqlitedb.DB, id string, version int64, stateVersion int, state string) {
-	_, err := db.Write.ExecContext(c.Ctx(), `INSERT INTO snapshots (stream_id, version, state_version, state, taken_at) VALUES (?, ?, ?, ?, ?)`,
+	_, err := db.Write.ExecContext(c.Ctx(), `INSERT OR REPLACE INTO snapshots (stream_id, version, state_version, state, taken_at) VALUES (?, ?, ?, ?, ?)`,
 		bank.StreamID(id), version, stateVersion, state, time.Now().UTC().Format(time.RFC3339Nano))
 	c.NoError(err, "storing a snapshot (test setup)")
 }
@@ -122,7 +129,7 @@ func putSnapshot(c *spec.Check, db *sqlitedb.DB, id string, version int64, state
 // that says 777. A load that starts at the snapshot reads 777 + 1000 = 1777; a
 // replay of the whole stream reads 1500.
 func withMarkedSnapshot(c *spec.Check, t *testing.T) (*snapServer, string) {
-	s := newSnapServer(t, -1)
+	s := newSnapServer(t, neverSnapshot)
 	id := c.OpenAccount(s.API, "checking", 0)
 	for range 5 {
 		s.deposit(c, id, 100)
@@ -130,4 +137,19 @@ func withMarkedSnapshot(c *spec.Check, t *testing.T) (*snapServer, string) {
 	s.deposit(c, id, 1000)
 	putSnapshot(c, s.db, id, 6, bank.AccountStateVersion, markedState(id, 777))
 	return s, id
+}
+
+// warnings are the WARN and ERROR lines of a server's log, as a failure that
+// looked for one shows them (the INFO lines of each request would bury them).
+func warnings(log string) string {
+	var lines []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		return "none (no WARN or ERROR line in the server's log)"
+	}
+	return "only these WARN and ERROR lines:\n" + strings.Join(lines, "\n")
 }

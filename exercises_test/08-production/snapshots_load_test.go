@@ -74,7 +74,7 @@ func Test8_1_ASnapshotThatDoesNotFitIsIgnoredAndTheStreamReplayed(t *testing.T) 
 			m := scrape(c, s.API)
 			c.That(m.value(loads) == missing, "no "+loads+": that load was a replay, and counts as one", m.lines("bank_account_load"))
 			c.That(strings.Contains(s.Log(), "level=WARN") && strings.Contains(s.Log(), "snapshot"),
-				"a warning in the log about the snapshot (r.log.Warn): an operator must see snapshots that stop fitting, or every load silently replays", "none:\n"+s.Log())
+				"a warning in the log about the snapshot (r.log.Warn): an operator must see snapshots that stop fitting, or every load silently replays", warnings(s.Log()))
 			c.Doing("deposit 1 into it: a snapshot that cannot be used never fails a command")
 			s.deposit(c, id, 1)
 		})
@@ -90,7 +90,7 @@ func Test8_1_ALostSnapshotsTableCostsAReplayNotACommand(t *testing.T) {
 	c.That(balance == 1500 && version == 7, "balance 1500 at version 7, replayed from the events", fmt.Sprintf("balance %d at version %d", balance, version))
 	c.Doing("deposit 1 into it")
 	s.deposit(c, id, 1)
-	c.That(strings.Contains(s.Log(), "snapshot"), "a warning in the log about the snapshot it could not read", "none:\n"+s.Log())
+	c.That(strings.Contains(s.Log(), "snapshot"), "a warning in the log about the snapshot it could not read", warnings(s.Log()))
 }
 
 func TestGuard_ASnapshotOfAnotherShapeIsIgnored(t *testing.T) {
@@ -105,7 +105,7 @@ func TestGuard_ASnapshotOfAnotherShapeIsIgnored(t *testing.T) {
 
 func TestGuard_AnAccountWithoutASnapshotIsReplayed(t *testing.T) {
 	c := spec.Guard(t, stage, "account_repository.go (Load)", "an account without a snapshot is replayed from its whole stream")
-	s := newSnapServer(t, -1)
+	s := newSnapServer(t, neverSnapshot)
 	id := c.OpenAccount(s.API, "checking", 0)
 	s.deposit(c, id, 100)
 	c.Doing("GET an account that has no snapshot")

@@ -58,8 +58,10 @@ func (r *AccountRepository) loadFromSnapshot(ctx context.Context, stream string)
 	// TODO(8.1): Read the stream's latest snapshot of the current shape
 	//   (r.snapshots.Latest with AccountStateVersion), then the events from its version
 	//   on, NOT from the start (r.store.LoadFrom), and rebuild the account from both
-	//   (r.factory.Restore). No snapshot: return nil, nil, so that Load replays; one that
-	//   cannot be read or does not fit: log why (r.log.Warn), then the same.
+	//   (r.factory.Restore), and count the load (r.metrics.accountLoaded: "snapshot", and
+	//   the events applied after the snapshot's own). No snapshot: return nil, nil, so
+	//   that Load replays; one that cannot be read or does not fit: log why (r.log.Warn),
+	//   then the same.
 	if _, found, _ := r.snapshots.Latest(ctx, stream, AccountStateVersion); found {
 		return nil, exercise.Todo("8.1")
 	}
@@ -92,9 +94,10 @@ func (r *AccountRepository) Save(
 // errors are logged, never returned: the events are the truth and are stored, so
 // the command succeeded; the next load just replays a little more.
 func (r *AccountRepository) snapshotAfterSave(ctx context.Context, acc *Account) {
-	// TODO(8.2): If the save took the stream from acc.Version() past a multiple of
-	//   r.every (compare the versions divided by r.every), store acc.snapshot() with
-	//   r.snapshots.Put, taken now. Log a failure (r.log.Warn) and go on.
+	// TODO(8.2): r.every of 0 or less takes none. Otherwise, if the save took the stream
+	//   from acc.Version() past a multiple of r.every (compare the versions divided by
+	//   r.every), store acc.snapshot() with r.snapshots.Put, taken now. Log a failure
+	//   (r.log.Warn) and go on.
 	return // (make hint TASK=8.2)
 }
 
