@@ -3,6 +3,7 @@ package production_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -207,6 +208,14 @@ func TestGuard_EachAccountHasAKeyOfItsOwn(t *testing.T) {
 	}
 	c.That(len(keys) == 2 && keys[0] != keys[1], "two keys, one per account, different", fmt.Sprint(keys))
 	c.That(len(names) == 2 && names[0] != names[1] && strings.HasPrefix(names[0], "encrypted:v1:"), "the same name stored as two different encrypted values", fmt.Sprint(names))
+	var nonces []string
+	for _, name := range names {
+		sealed, err := base64.RawStdEncoding.DecodeString(strings.TrimPrefix(name, "encrypted:v1:"))
+		c.NoError(err, "decoding an encrypted value")
+		c.That(len(sealed) > 12 && !bytes.Equal(sealed[:12], make([]byte, 12)), "a random 12-byte nonce in front of each value, not zeros (GCM must never seal twice under one key and nonce)", fmt.Sprintf("%x", sealed))
+		nonces = append(nonces, fmt.Sprintf("%x", sealed[:min(12, len(sealed))]))
+	}
+	c.That(nonces[0] != nonces[1], "two different nonces", fmt.Sprint(nonces))
 }
 
 // legalNameIn is the holder's legal name in a stored AccountOpened v3.
@@ -226,7 +235,7 @@ func TestGuard_AnEncryptedNameOpensOnlyWithItsKeyInItsStream(t *testing.T) {
 	api, db := newAPI(t)
 	store := storeOn(c, db)
 	var ids []string
-	for _, owner := range []string{"Alan Turing", "Joan Clarke", "Tommy Flowers", "Gordon Welchman", "Mavis Batey", "Bill Tutte"} {
+	for _, owner := range []string{"Alan Turing", "Joan Clarke", "Tommy Flowers", "Gordon Welchman", "Mavis Batey", "Bill Tutte", "Dilly Knox"} {
 		r := api.Post("/accounts", map[string]any{"owner": owner, "kind": "savings", "currency": "EUR"})
 		c.Status(r, http.StatusCreated)
 		ids = append(ids, r.String("id"))
@@ -250,6 +259,10 @@ func TestGuard_AnEncryptedNameOpensOnlyWithItsKeyInItsStream(t *testing.T) {
 	value := legalNameIn(c, stored(ids[2]))
 	rewrite(ids[2], strings.Replace(stored(ids[2]), value, value[:len(value)-4]+"AAAA", 1))
 	rewrite(ids[3], strings.Replace(stored(ids[3]), legalNameIn(c, stored(ids[3])), "encrypted:v1:QUJD", 1))
+	rewrite(ids[6], strings.Replace(stored(ids[6]), legalNameIn(c, stored(ids[6])), legalNameIn(c, first), 1))
+	_, err = db.Write.Exec(`UPDATE personal_keys SET secret = (SELECT secret FROM personal_keys WHERE subject = ?) WHERE subject = ?`,
+		bank.StreamID(ids[0]), bank.StreamID(ids[6]))
+	c.NoError(err, "copying a key (test setup)")
 	_, err = db.Write.Exec(`DELETE FROM personal_keys WHERE subject = ?`, bank.StreamID(ids[0]))
 	c.NoError(err, "deleting a key (test setup)")
 	_, err = db.Write.Exec(`UPDATE personal_keys SET secret = substr(secret, 1, 16) WHERE subject = ?`, bank.StreamID(ids[4]))
@@ -263,6 +276,7 @@ func TestGuard_AnEncryptedNameOpensOnlyWithItsKeyInItsStream(t *testing.T) {
 		{"an encrypted name of 3 bytes (shorter than a nonce)", "not an encrypted value"},
 		{"its key 16 bytes long (AES-128: not this bank's)", "its key is 16 bytes"},
 		{"its key marked forgotten and still there (a forgetting half done)", "still there"},
+		{"the first account's encrypted name and its key, both copied to it (only the stream as associated data tells)", "does not open"},
 	} {
 		c.Doing("Load account %d, %s", i+1, fault.doing)
 		_, err := store.Load(c.Ctx(), bank.StreamID(ids[i]))
@@ -270,7 +284,7 @@ func TestGuard_AnEncryptedNameOpensOnlyWithItsKeyInItsStream(t *testing.T) {
 			fmt.Sprintf("an error naming the stream's personal data, saying %q", fault.says), fmt.Sprint(err))
 		logged, err := store.ReadLog(c.Ctx(), 0, 10)
 		c.NoError(err, "ReadLog")
-		c.That(len(logged) == 6 && logged[i].Err != nil, "ReadLog giving the row with its error (a projection parks it)", fmt.Sprint(logged[i].Err))
+		c.That(len(logged) == 7 && logged[i].Err != nil, "ReadLog giving the row with its error (a projection parks it)", fmt.Sprint(logged[i].Err))
 	}
 }
 

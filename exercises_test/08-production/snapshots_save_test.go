@@ -95,7 +95,7 @@ func Test8_2_ASnapshotThatCannotBeStoredDoesNotFailTheCommand(t *testing.T) {
 	s.deposit(c, id, 100)
 	balance, version := s.balance(c, id)
 	c.That(balance == 200 && version == 3, "balance 200 at version 3: the events are stored whatever became of the snapshot", fmt.Sprintf("balance %d at version %d", balance, version))
-	c.That(strings.Contains(s.Log(), "the disk is full"), "a warning in the log with the snapshot's error (the disk is full)", warnings(s.Log()))
+	c.That(strings.Contains(warnings(s.Log()), "the disk is full"), "a warning (level=WARN: what an operator alerts on) in the log with the snapshot's error (the disk is full)", warnings(s.Log()))
 }
 
 func TestGuard_NoSnapshotIsTakenWhenSnapshotEveryIsBelowZero(t *testing.T) {
