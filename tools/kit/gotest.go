@@ -134,7 +134,7 @@ func (run *testRun) record(ev testEvent) {
 		run.TimedOut = true
 	} else if strings.Contains(ev.Output, "panic: ") {
 		run.Panicked = true
-		if top, _, _ := strings.Cut(ev.Test, "/"); top != "" && run.CrashedIn == "" && strings.HasPrefix(ev.Output, "panic: ") {
+		if top, _, _ := strings.Cut(ev.Test, "/"); top != "" && run.CrashedIn == "" && isCrash(ev.Output) {
 			run.CrashedIn = top
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -33,7 +34,7 @@ func summarizeCrash(output, dir string) string {
 	lines := strings.Split(output, "\n")
 	start := -1
 	for i, l := range lines {
-		if strings.HasPrefix(l, "panic: ") && !strings.HasPrefix(l, "panic: test timed out") {
+		if isCrash(l) {
 			start = i
 			break
 		}
@@ -58,7 +59,13 @@ func summarizeCrash(output, dir string) string {
 		"Fix it first (a panic is never an answer: return an error).",
 		"",
 	}
-	return strings.Join(append(append(lines[:start:start], summary...), lines[end:]...), "\n")
+	return strings.Join(slices.Concat(lines[:start], summary, lines[end:]), "\n")
+}
+
+// isCrash says whether a line of test output starts a panic that ends the test
+// binary (go test's own timeout is told apart: see testRun.TimedOut).
+func isCrash(line string) bool {
+	return strings.HasPrefix(line, "panic: ") && !strings.HasPrefix(line, "panic: test timed out")
 }
 
 // summarizeLoggedStacks replaces each stack="..." of a server log line by the
